@@ -1,0 +1,26 @@
+/* customer.c - the customer: orders wood by producing to Kafka.
+ *
+ * Produces: Kafka topic "orders", value {"wood_type": "...", "quantity": N} (1-100), no key,
+ *           W3C traceparent/tracestate headers; one message every INTERVAL_SECONDS.
+ * Failures: with probability ERROR_RATE an iteration fails (ERROR log and span), nothing sent.
+ * Spans:    PRODUCER "send orders". Metrics: orders.created{wood_type}, orders.failed.
+ */
+#include "woodctl/cfg.h"
+#include "woodctl/role.h"
+#include "woodctl/wood.h"
+
+static double error_rate;
+static int64_t interval_ms;
+
+const struct wd_cfg_var customer_cfg[] = {
+	WOOD_CFG_ERROR_RATE(error_rate),
+	WOOD_CFG_INTERVAL(interval_ms),
+	WD_CFG_END,
+};
+
+int customer_main(int argc, char **argv)
+{
+	WD_UNUSED(argc);
+	WD_UNUSED(argv);
+	return wd_role_not_implemented("customer");
+}

@@ -1,0 +1,26 @@
+/* supplier.c - the supplier: delivers wood by producing stock messages to Kafka.
+ *
+ * Produces: Kafka topic "stocks", value {"wood_type": "...", "quantity": N} (1-100), no key,
+ *           W3C traceparent/tracestate headers; one message every INTERVAL_SECONDS.
+ * Failures: with probability ERROR_RATE an iteration fails (ERROR log and span), nothing sent.
+ * Spans:    PRODUCER "send stocks". Metrics: stock_deliveries.created{wood_type}, .failed.
+ */
+#include "woodctl/cfg.h"
+#include "woodctl/role.h"
+#include "woodctl/wood.h"
+
+static double error_rate;
+static int64_t interval_ms;
+
+const struct wd_cfg_var supplier_cfg[] = {
+	WOOD_CFG_ERROR_RATE(error_rate),
+	WOOD_CFG_INTERVAL(interval_ms),
+	WD_CFG_END,
+};
+
+int supplier_main(int argc, char **argv)
+{
+	WD_UNUSED(argc);
+	WD_UNUSED(argv);
+	return wd_role_not_implemented("supplier");
+}

@@ -1,0 +1,64 @@
+/* setup.c - the shared start-up every role gets: settings of the cores, then the cores. */
+#include "woodctl/setup.h"
+
+#include <civetweb.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+#include <protobuf-c/protobuf-c.h>
+#include <unistd.h>
+
+#include "woodctl/log.h"
+#include "woodctl/run.h"
+
+/* The settings tables of the cores, and which setup flag brings each in (0: always). */
+static const struct {
+	unsigned flag;
+	const char *title;
+	const struct wd_cfg_var *table;
+} core_tables[] = {
+	{0, "logging", wd_log_cfg},
+};
+
+int wd_setup_config(const struct wd_role *role, struct wd_buf *err)
+{
+	int bad = wd_cfg_load(role->cfg, NULL, NULL, err);
+	for (size_t i = 0; i < WD_ARRAY_LEN(core_tables); i++)
+		if (!core_tables[i].flag || (role->setup & core_tables[i].flag))
+			bad += wd_cfg_load(core_tables[i].table, NULL, NULL, err);
+	return bad;
+}
+
+void wd_setup_help(const struct wd_role *role, FILE *out)
+{
+	if (role->cfg && role->cfg->name) {
+		fprintf(out, "Settings of %s (environment variables):\n", role->name);
+		wd_cfg_help(role->cfg, out);
+	}
+	for (size_t i = 0; i < WD_ARRAY_LEN(core_tables); i++) {
+		if (core_tables[i].flag && !(role->setup & core_tables[i].flag))
+			continue;
+		fprintf(out, "\nSettings of the %s core:\n", core_tables[i].title);
+		wd_cfg_help(core_tables[i].table, out);
+	}
+}
+
+int wd_setup_start(const struct wd_role *role)
+{
+	wd_run_init();
+	wd_log_init(role->name, STDOUT_FILENO);
+	return 0;
+}
+
+void wd_setup_versions(FILE *out)
+{
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	int pq = PQlibVersion();
+	fprintf(out, "librdkafka   %s\n", rd_kafka_version_str());
+	fprintf(out, "libpq        %d.%d\n", pq / 10000, pq % 10000);
+	fprintf(out, "civetweb     %s\n", mg_version());
+	fprintf(out, "jansson      %s\n", jansson_version_str());
+	fprintf(out, "libcurl      %s (%s)\n", cv->version, cv->ssl_version ? cv->ssl_version : "no TLS");
+	fprintf(out, "protobuf-c   %s\n", protobuf_c_version());
+}
