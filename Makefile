@@ -164,4 +164,7 @@ $(GEN)/role_about.c: $(ROLE_SRC) src/gen-role-about.awk
 
 FORCE:
 
+# Generated files are kept, never treated as intermediate.
+.SECONDARY:
+
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
