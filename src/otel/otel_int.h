@@ -48,8 +48,5 @@ struct wd_otel_stats {
 };
 void wd_otel_get_stats(struct wd_otel_stats *out);
 
-/* Fills kv (caller-allocated) from an attribute; strings point into a (copied, owned by the
- * caller's arena). Shared by spans, logs and metric data points. */
-struct wd_arena;
 
 #endif
