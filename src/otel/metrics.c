@@ -11,7 +11,7 @@
 #include "woodctl/log.h"
 
 const double wd_buckets_seconds[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
-				     0.5,   0.75, 1,     2.5,  5,     7.5, 10};
+                                     0.5,   0.75, 1,     2.5,  5,     7.5, 10};
 const size_t wd_buckets_seconds_len = WD_ARRAY_LEN(wd_buckets_seconds);
 
 #define MAX_CALLBACKS 8
@@ -85,8 +85,8 @@ struct wd_observer {
 };
 
 /* Returned for invalid registrations: every operation on it does nothing. */
-static struct wd_instrument noop_instrument = {.noop = true, .name = "", .unit = "",
-					       .description = ""};
+static struct wd_instrument noop_instrument = {
+    .noop = true, .name = "", .unit = "", .description = ""};
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct wd_instrument *registry[WD_METRIC_MAX_INSTRUMENTS];
@@ -176,18 +176,10 @@ static void put_attr(struct enc *e, const struct wd_attr *a)
 	put_u8(e, (uint8_t)a->type);
 	size_t n = a->v.a.n < MAX_ARRAY_ITEMS ? a->v.a.n : MAX_ARRAY_ITEMS;
 	switch (a->type) {
-	case WD_ATTR_STR:
-		put_str(e, a->v.s);
-		break;
-	case WD_ATTR_BOOL:
-		put_u8(e, a->v.b);
-		break;
-	case WD_ATTR_INT:
-		put(e, &a->v.i, 8);
-		break;
-	case WD_ATTR_DOUBLE:
-		put_dbl(e, a->v.d);
-		break;
+	case WD_ATTR_STR: put_str(e, a->v.s); break;
+	case WD_ATTR_BOOL: put_u8(e, a->v.b); break;
+	case WD_ATTR_INT: put(e, &a->v.i, 8); break;
+	case WD_ATTR_DOUBLE: put_dbl(e, a->v.d); break;
 	case WD_ATTR_STR_ARRAY:
 		put_u32(e, (uint32_t)n);
 		for (size_t k = 0; k < n; k++)
@@ -229,7 +221,7 @@ static size_t attrs_sort(const struct wd_attr *attrs, size_t nattrs, uint8_t *id
 
 /* Encodes into buf (cap bytes); returns the full length, which may exceed cap. */
 static size_t attrs_encode(const struct wd_attr *attrs, const uint8_t *idx, size_t n,
-			   unsigned char *buf, size_t cap)
+                           unsigned char *buf, size_t cap)
 {
 	struct enc e = {buf, 0, cap};
 	for (size_t k = 0; k < n; k++) {
@@ -273,16 +265,14 @@ bool wd_mattr_next(const unsigned char **pp, const unsigned char *end, struct wd
 	a->key = (const char *)p + 2;
 	a->key_len = kl;
 	p += 2 + kl;
-	a->type = (enum wd_attr_type)*p++;
+	a->type = (enum wd_attr_type) * p++;
 	switch (a->type) {
 	case WD_ATTR_STR:
 		a->s_len = get_u32(p);
 		a->s = (const char *)p + 4;
 		p += 4 + a->s_len;
 		break;
-	case WD_ATTR_BOOL:
-		a->b = *p++;
-		break;
+	case WD_ATTR_BOOL: a->b = *p++; break;
 	case WD_ATTR_INT:
 		memcpy(&a->i, p, 8);
 		p += 8;
@@ -347,7 +337,7 @@ void wd_metrics_encode_attrs(const struct wd_attr *attrs, size_t nattrs, struct 
 /* ---- Series tables ------------------------------------------------------------------- */
 
 static struct series *table_find(const struct table *t, uint64_t h, const unsigned char *key,
-				 size_t kl)
+                                 size_t kl)
 {
 	if (!t)
 		return NULL;
@@ -399,7 +389,7 @@ static void series_insert(struct wd_instrument *inst, struct series *s)
 }
 
 static struct series *series_new(const struct wd_instrument *inst, uint64_t h,
-				 const unsigned char *key, size_t kl, int64_t now)
+                                 const unsigned char *key, size_t kl, int64_t now)
 {
 	struct series *s = xcalloc(1, sizeof(*s));
 	s->hash = h;
@@ -425,8 +415,8 @@ static struct series *overflow_series(struct wd_instrument *inst, int64_t now)
 	unsigned char buf[64];
 	size_t kl = attrs_encode(&a, idx, 1, buf, sizeof(buf));
 	uint64_t h = hash_bytes(buf, kl);
-	struct series *s = table_find(atomic_load_explicit(&inst->tab, memory_order_relaxed), h,
-				      buf, kl);
+	struct series *s =
+	    table_find(atomic_load_explicit(&inst->tab, memory_order_relaxed), h, buf, kl);
 	if (!s) {
 		s = series_new(inst, h, buf, kl, now);
 		series_insert(inst, s);
@@ -441,7 +431,7 @@ static struct series *series_get(struct wd_instrument *inst, const unsigned char
 {
 	uint64_t h = hash_bytes(key, kl);
 	struct series *s =
-		table_find(atomic_load_explicit(&inst->tab, memory_order_acquire), h, key, kl);
+	    table_find(atomic_load_explicit(&inst->tab, memory_order_acquire), h, key, kl);
 	if (s)
 		return s;
 	int64_t now = wd_now_ns();
@@ -462,7 +452,7 @@ static struct series *series_get(struct wd_instrument *inst, const unsigned char
 
 /* Encodes attrs (on the stack when small) and returns their series. */
 static struct series *series_for(struct wd_instrument *inst, const struct wd_attr *attrs,
-				 size_t nattrs)
+                                 size_t nattrs)
 {
 	uint8_t idx[WD_METRIC_MAX_ATTRS];
 	unsigned char stack[512];
@@ -487,8 +477,8 @@ static bool name_valid(const char *name)
 	size_t n = 1;
 	for (const char *p = name + 1; *p; p++, n++) {
 		char c = *p;
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '_' || c == '.' || c == '-' || c == '/';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' || c == '/';
 		if (!ok || n >= 255)
 			return false;
 	}
@@ -529,36 +519,36 @@ static struct wd_instrument *registry_find(const char *name)
 }
 
 static struct wd_instrument *instrument_get(enum wd_instrument_kind kind, const char *name,
-					    const char *unit, const char *description,
-					    bool is_int, const double *bounds, size_t nbounds,
-					    wd_observe_fn fn, void *ud)
+                                            const char *unit, const char *description, bool is_int,
+                                            const double *bounds, size_t nbounds, wd_observe_fn fn,
+                                            void *ud)
 {
 	struct wd_instrument *inst = &noop_instrument;
 	if (!name_valid(name)) {
 		wd_error("cannot create instrument '%s': a name is a letter then up to 254 of "
-			 "letters, digits, '_', '.', '-' and '/'",
-			 name ? name : "(null)");
+		         "letters, digits, '_', '.', '-' and '/'",
+		         name ? name : "(null)");
 		return inst;
 	}
 	if ((unsigned)kind > WD_OBS_GAUGE || kind_async(kind) != (fn != NULL)) {
 		wd_error("cannot create instrument '%s': %s", name,
-			 (unsigned)kind > WD_OBS_GAUGE ? "unknown kind"
-			 : fn ? "a synchronous kind takes no callback"
-			      : "an asynchronous kind needs a callback");
+		         (unsigned)kind > WD_OBS_GAUGE ? "unknown kind"
+		         : fn                          ? "a synchronous kind takes no callback"
+		                                       : "an asynchronous kind needs a callback");
 		return inst;
 	}
 	if (!unit)
 		unit = "";
 	if (!unit_valid(unit)) {
 		wd_error("cannot create instrument '%s' with unit '%s': a unit is at most 63 "
-			 "printable ASCII characters",
-			 name, unit);
+		         "printable ASCII characters",
+		         name, unit);
 		return inst;
 	}
 	if (kind == WD_HISTOGRAM && bounds && !bounds_valid(bounds, nbounds)) {
 		wd_error("ignoring the bucket bounds of histogram '%s': they must be finite, "
-			 "strictly increasing and at most %d; using the semconv seconds buckets",
-			 name, MAX_BOUNDS);
+		         "strictly increasing and at most %d; using the semconv seconds buckets",
+		         name, MAX_BOUNDS);
 		bounds = NULL;
 	}
 	if (kind == WD_HISTOGRAM && !bounds) {
@@ -573,8 +563,8 @@ static struct wd_instrument *instrument_get(enum wd_instrument_kind kind, const 
 	if (old) {
 		if (old->kind != kind || old->is_int != is_int || strcmp(old->unit, unit))
 			wd_warn("instrument '%s' registered again with another kind, unit or value "
-				"type; keeping the first registration",
-				name);
+			        "type; keeping the first registration",
+			        name);
 		pthread_mutex_lock(&old->mu);
 		bool known = false;
 		for (size_t i = 0; i < old->ncb; i++)
@@ -589,7 +579,7 @@ static struct wd_instrument *instrument_get(enum wd_instrument_kind kind, const 
 	}
 	if (nregistry == WD_METRIC_MAX_INSTRUMENTS) {
 		wd_error("cannot create instrument '%s': the process already has %d instruments",
-			 name, WD_METRIC_MAX_INSTRUMENTS);
+		         name, WD_METRIC_MAX_INSTRUMENTS);
 		goto out;
 	}
 	inst = xcalloc(1, sizeof(*inst));
@@ -617,21 +607,20 @@ out:
 }
 
 struct wd_instrument *wd_instrument_new(enum wd_instrument_kind kind, const char *name,
-					const char *unit, const char *description, bool is_int,
-					const double *bounds, size_t nbounds)
+                                        const char *unit, const char *description, bool is_int,
+                                        const double *bounds, size_t nbounds)
 {
-	return instrument_get(kind, name, unit, description, is_int, bounds, nbounds, NULL,
-			      NULL);
+	return instrument_get(kind, name, unit, description, is_int, bounds, nbounds, NULL, NULL);
 }
 
 struct wd_instrument *wd_instrument_observable(enum wd_instrument_kind kind, const char *name,
-					       const char *unit, const char *description,
-					       bool is_int, wd_observe_fn fn, void *ud)
+                                               const char *unit, const char *description,
+                                               bool is_int, wd_observe_fn fn, void *ud)
 {
 	if (!fn) {
 		wd_error("cannot create instrument '%s': an asynchronous instrument needs a "
-			 "callback",
-			 name ? name : "(null)");
+		         "callback",
+		         name ? name : "(null)");
 		return &noop_instrument;
 	}
 	return instrument_get(kind, name, unit, description, is_int, NULL, 0, fn, ud);
@@ -645,8 +634,8 @@ static void drop(struct wd_instrument *inst, double value, const char *why)
 	atomic_fetch_add_explicit(&inst->dropped, 1, memory_order_relaxed);
 	if (!atomic_exchange_explicit(&inst->warned, true, memory_order_relaxed))
 		wd_warn("dropping measurement %g of instrument '%s': %s (logged once per "
-			"instrument)",
-			value, inst->name, why);
+		        "instrument)",
+		        value, inst->name, why);
 }
 
 /* Converts a value of an integer instrument; false when it does not fit. */
@@ -674,7 +663,7 @@ static size_t bucket_of(const double *bounds, size_t n, double v)
 }
 
 static void measure(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
-		    size_t nattrs)
+                    size_t nattrs)
 {
 	if (!inst || inst->noop || kind_async(inst->kind) || wd_otel_disabled)
 		return;
@@ -722,19 +711,19 @@ static void measure(struct wd_instrument *inst, double value, const struct wd_at
 }
 
 void wd_metric_add(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
-		   size_t nattrs)
+                   size_t nattrs)
 {
 	measure(inst, value, attrs, nattrs);
 }
 
 void wd_metric_record(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
-		      size_t nattrs)
+                      size_t nattrs)
 {
 	measure(inst, value, attrs, nattrs);
 }
 
 void wd_metric_observe(struct wd_observer *obs, double value, const struct wd_attr *attrs,
-		       size_t nattrs)
+                       size_t nattrs)
 {
 	if (!obs || !obs->inst)
 		return;
@@ -763,12 +752,9 @@ void wd_metric_observe(struct wd_observer *obs, double value, const struct wd_at
 static bool otlp_delta(enum wd_instrument_kind k)
 {
 	switch (wd_otel_temporality) {
-	case 1:
-		return k == WD_COUNTER || k == WD_HISTOGRAM || k == WD_OBS_COUNTER;
-	case 2:
-		return k == WD_COUNTER || k == WD_HISTOGRAM;
-	default:
-		return false;
+	case 1: return k == WD_COUNTER || k == WD_HISTOGRAM || k == WD_OBS_COUNTER;
+	case 2: return k == WD_COUNTER || k == WD_HISTOGRAM;
+	default: return false;
 	}
 }
 
@@ -781,7 +767,7 @@ struct scratch {
 
 /* Reads one series into p; false when the series has nothing to report to this reader. */
 static bool read_series(const struct wd_instrument *inst, struct series *s, bool delta,
-			uint64_t gen, int64_t now, uint64_t *buckets, struct wd_mpoint *p)
+                        uint64_t gen, int64_t now, uint64_t *buckets, struct wd_mpoint *p)
 {
 	bool out = true;
 	memset(p, 0, sizeof(*p));
@@ -864,7 +850,7 @@ static bool read_series(const struct wd_instrument *inst, struct series *s, bool
 }
 
 static void collect_one(struct wd_instrument *inst, enum wd_metric_reader reader, uint64_t gen,
-			int64_t now, struct scratch *sc, wd_metrics_emit_fn emit, void *ud)
+                        int64_t now, struct scratch *sc, wd_metrics_emit_fn emit, void *ud)
 {
 	bool otlp = reader == WD_READER_OTLP;
 	bool delta = otlp && otlp_delta(inst->kind);
@@ -898,7 +884,7 @@ static void collect_one(struct wd_instrument *inst, enum wd_metric_reader reader
 	size_t np = 0;
 	for (size_t i = 0; i < n; i++)
 		if (read_series(inst, all[i], delta, gen, now,
-				sc->buckets ? sc->buckets + np * nb : NULL, &sc->pts[np]))
+		                sc->buckets ? sc->buckets + np * nb : NULL, &sc->pts[np]))
 			np++;
 	if (delta)
 		inst->otlp_last_ns = now;
@@ -906,15 +892,15 @@ static void collect_one(struct wd_instrument *inst, enum wd_metric_reader reader
 	if (!np)
 		return;
 	struct wd_minfo info = {
-		.kind = inst->kind,
-		.name = inst->name,
-		.unit = inst->unit,
-		.description = inst->description,
-		.is_int = inst->is_int,
-		.monotonic = inst->kind == WD_COUNTER || inst->kind == WD_OBS_COUNTER,
-		.delta = delta,
-		.bounds = inst->bounds,
-		.nbounds = inst->nbounds,
+	    .kind = inst->kind,
+	    .name = inst->name,
+	    .unit = inst->unit,
+	    .description = inst->description,
+	    .is_int = inst->is_int,
+	    .monotonic = inst->kind == WD_COUNTER || inst->kind == WD_OBS_COUNTER,
+	    .delta = delta,
+	    .bounds = inst->bounds,
+	    .nbounds = inst->nbounds,
 	};
 	emit(ud, &info, sc->pts, np);
 }

@@ -30,7 +30,7 @@ struct wd_mpoint {
 	int64_t i; /* sums and gauges of integer instruments */
 	/* histograms */
 	uint64_t count;
-	double sum, min, max; /* min/max only meaningful when count > 0 */
+	double sum, min, max;    /* min/max only meaningful when count > 0 */
 	const uint64_t *buckets; /* nbounds + 1 */
 };
 
@@ -46,7 +46,7 @@ struct wd_minfo {
 };
 
 typedef void (*wd_metrics_emit_fn)(void *ud, const struct wd_minfo *info,
-				   const struct wd_mpoint *pts, size_t npts);
+                                   const struct wd_mpoint *pts, size_t npts);
 
 /*
  * Runs the callbacks of the asynchronous instruments, then hands every instrument that
@@ -89,7 +89,7 @@ int wd_metrics_encode(struct wd_buf *out, size_t *npoints);
  * written (truncated to outsz - 1).
  */
 size_t wd_prom_metric_name(const char *name, const char *unit, enum wd_instrument_kind kind,
-			   char *out, size_t outsz);
+                           char *out, size_t outsz);
 /* A label name from an attribute key (invalid characters to '_', "key_" before a digit). */
 size_t wd_prom_label_name(const char *key, size_t key_len, char *out, size_t outsz);
 

@@ -210,21 +210,23 @@ struct builder {
 };
 
 static NumberDataPoint **number_points(struct builder *bd, const struct wd_minfo *info,
-				       const struct wd_mpoint *pts, size_t n)
+                                       const struct wd_mpoint *pts, size_t n)
 {
 	NumberDataPoint **dps = arena_alloc(bd->a, n * sizeof(*dps));
 	for (size_t i = 0; i < n; i++) {
 		NumberDataPoint *dp = arena_alloc(bd->a, sizeof(*dp));
 		opentelemetry__proto__metrics__v1__number_data_point__init(dp);
-		dp->attributes = key_values(bd->a, pts[i].attrs, pts[i].attrs_len, &dp->n_attributes);
+		dp->attributes =
+		    key_values(bd->a, pts[i].attrs, pts[i].attrs_len, &dp->n_attributes);
 		dp->start_time_unix_nano = (uint64_t)pts[i].start_ns;
 		dp->time_unix_nano = (uint64_t)pts[i].time_ns;
 		if (info->is_int) {
-			dp->value_case = OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT;
+			dp->value_case =
+			    OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT;
 			dp->as_int = pts[i].i;
 		} else {
 			dp->value_case =
-				OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE;
+			    OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE;
 			dp->as_double = pts[i].d;
 		}
 		dps[i] = dp;
@@ -233,7 +235,7 @@ static NumberDataPoint **number_points(struct builder *bd, const struct wd_minfo
 }
 
 static HistogramDataPoint **histogram_points(struct builder *bd, const struct wd_minfo *info,
-					     const struct wd_mpoint *pts, size_t n)
+                                             const struct wd_mpoint *pts, size_t n)
 {
 	HistogramDataPoint **dps = arena_alloc(bd->a, n * sizeof(*dps));
 	size_t nb = info->nbounds + 1;
@@ -242,18 +244,20 @@ static HistogramDataPoint **histogram_points(struct builder *bd, const struct wd
 	for (size_t i = 0; i < n; i++) {
 		HistogramDataPoint *dp = arena_alloc(bd->a, sizeof(*dp));
 		opentelemetry__proto__metrics__v1__histogram_data_point__init(dp);
-		dp->attributes = key_values(bd->a, pts[i].attrs, pts[i].attrs_len, &dp->n_attributes);
+		dp->attributes =
+		    key_values(bd->a, pts[i].attrs, pts[i].attrs_len, &dp->n_attributes);
 		dp->start_time_unix_nano = (uint64_t)pts[i].start_ns;
 		dp->time_unix_nano = (uint64_t)pts[i].time_ns;
 		dp->count = pts[i].count;
-		dp->opt_sum_case = OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__OPT_SUM_SUM;
+		dp->opt_sum_case =
+		    OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__OPT_SUM_SUM;
 		dp->sum = pts[i].sum;
 		if (pts[i].count) {
 			dp->opt_min_case =
-				OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__OPT_MIN_MIN;
+			    OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__OPT_MIN_MIN;
 			dp->min = pts[i].min;
 			dp->opt_max_case =
-				OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__OPT_MAX_MAX;
+			    OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__OPT_MAX_MAX;
 			dp->max = pts[i].max;
 		}
 		dp->n_bucket_counts = nb;
@@ -266,8 +270,7 @@ static HistogramDataPoint **histogram_points(struct builder *bd, const struct wd
 	return dps;
 }
 
-static void add_metric(void *ud, const struct wd_minfo *info, const struct wd_mpoint *pts,
-		       size_t n)
+static void add_metric(void *ud, const struct wd_minfo *info, const struct wd_mpoint *pts, size_t n)
 {
 	struct builder *bd = ud;
 	Metric *m = arena_alloc(bd->a, sizeof(*m));
@@ -277,8 +280,9 @@ static void add_metric(void *ud, const struct wd_minfo *info, const struct wd_mp
 	m->unit = (char *)info->unit;
 	m->description = (char *)info->description;
 	int temporality =
-		info->delta ? OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_DELTA
-			    : OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE;
+	    info->delta
+	        ? OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_DELTA
+	        : OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE;
 	switch (info->kind) {
 	case WD_COUNTER:
 	case WD_UPDOWN_COUNTER:
@@ -375,12 +379,14 @@ static void sink_append(ProtobufCBuffer *pb, size_t len, const uint8_t *data)
 
 static int pack(const Request *req, struct wd_buf *out)
 {
-	size_t len = opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__get_packed_size(req);
+	size_t len =
+	    opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__get_packed_size(
+	        req);
 	if (len > MAX_REQUEST)
 		return wd_fail(WD_ETOOBIG,
-			       "cannot export metrics: the request would be %zu bytes, over the "
-			       "OTLP limit of 64 MiB",
-			       len);
+		               "cannot export metrics: the request would be %zu bytes, over the "
+		               "OTLP limit of 64 MiB",
+		               len);
 	wd_buf_reset(out);
 	struct buf_sink sink = {{sink_append}, out, 0};
 	protobuf_c_message_pack_to_buffer(&req->base, &sink.base);
@@ -427,15 +433,11 @@ static size_t type_size(ProtobufCType t)
 	case PROTOBUF_C_TYPE_SFIXED64:
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
+	case PROTOBUF_C_TYPE_DOUBLE: return 8;
 	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	default:
-		return 4;
+	case PROTOBUF_C_TYPE_MESSAGE: return sizeof(void *);
+	case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
+	default: return 4;
 	}
 }
 
@@ -451,7 +453,7 @@ static void json_double(struct wd_buf *b, double d)
 
 /* Writes one value; false when it is the type's default (left out unless repeated). */
 static bool json_value(struct wd_buf *b, const ProtobufCFieldDescriptor *f, const void *p,
-		       bool force)
+                       bool force)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -596,7 +598,7 @@ int wd_metrics_export(bool final)
 		atomic_fetch_add_explicit(&points_exported, np, memory_order_relaxed);
 	else if (final)
 		wd_warn("the last metrics (%zu data points) were not delivered: %s", np,
-			wd_strerror(rc));
+		        wd_strerror(rc));
 out:
 	wd_buf_release(&body);
 	arena_free(&a);

@@ -23,8 +23,7 @@ wd_otel_scope(void)
 }
 
 /* No delivery yet: a body handed over is reported as not delivered. */
-__attribute__((weak)) int wd_otlp_export(enum wd_otel_signal sig, const uint8_t *body,
-					 size_t len)
+__attribute__((weak)) int wd_otlp_export(enum wd_otel_signal sig, const uint8_t *body, size_t len)
 {
 	(void)sig;
 	(void)body;

@@ -68,7 +68,7 @@ static void find_start(void)
 	}
 	if (btime && hz > 0 && !read_proc_stat(&ps)) {
 		start_ns = (int64_t)btime * 1000000000LL +
-			   (int64_t)(ps.start_ticks * 1000000000ULL / (unsigned long long)hz);
+		           (int64_t)(ps.start_ticks * 1000000000ULL / (unsigned long long)hz);
 		int64_t now = wd_now_ns();
 		if (start_ns <= now)
 			return;
@@ -136,13 +136,20 @@ static void observe_uptime(struct wd_observer *obs, void *ud)
 {
 	WD_UNUSED(ud);
 	wd_metric_observe(obs, (double)(wd_now_ns() - wd_metrics_process_start_ns()) / 1e9, NULL,
-			  0);
+	                  0);
 }
 
 /* ---- otel.sdk.* ------------------------------------------------------------------------- */
 
-enum sdk_stat { SPANS_EXPORTED, LOGS_EXPORTED, POINTS_EXPORTED, SPANS_DROPPED, LOGS_DROPPED,
-		EXPORTS_FAILED, MEASUREMENTS_DROPPED };
+enum sdk_stat {
+	SPANS_EXPORTED,
+	LOGS_EXPORTED,
+	POINTS_EXPORTED,
+	SPANS_DROPPED,
+	LOGS_DROPPED,
+	EXPORTS_FAILED,
+	MEASUREMENTS_DROPPED
+};
 
 static void observe_sdk(struct wd_observer *obs, void *ud)
 {
@@ -165,42 +172,42 @@ static const struct {
 	const char *name, *unit, *description;
 	enum sdk_stat stat;
 } sdk_metrics[] = {
-	{"otel.sdk.exporter.span.exported", "{span}",
-	 "Spans the OTLP exporter delivered to the backend", SPANS_EXPORTED},
-	{"otel.sdk.exporter.log.exported", "{log_record}",
-	 "Log records the OTLP exporter delivered to the backend", LOGS_EXPORTED},
-	{"otel.sdk.exporter.metric_data_point.exported", "{data_point}",
-	 "Metric data points the OTLP exporter delivered to the backend", POINTS_EXPORTED},
-	{"otel.sdk.span.dropped", "{span}",
-	 "Ended spans that were never delivered: queue full or export failed", SPANS_DROPPED},
-	{"otel.sdk.log.dropped", "{log_record}",
-	 "Log records that were never delivered: queue full or export failed", LOGS_DROPPED},
-	{"otel.sdk.exporter.request.failed", "{request}",
-	 "OTLP export requests that failed after their retries", EXPORTS_FAILED},
-	{"otel.sdk.metric.measurement.dropped", "{measurement}",
-	 "Measurements refused: not finite, negative for a counter or histogram, or out of range",
-	 MEASUREMENTS_DROPPED},
+    {"otel.sdk.exporter.span.exported", "{span}",
+     "Spans the OTLP exporter delivered to the backend", SPANS_EXPORTED},
+    {"otel.sdk.exporter.log.exported", "{log_record}",
+     "Log records the OTLP exporter delivered to the backend", LOGS_EXPORTED},
+    {"otel.sdk.exporter.metric_data_point.exported", "{data_point}",
+     "Metric data points the OTLP exporter delivered to the backend", POINTS_EXPORTED},
+    {"otel.sdk.span.dropped", "{span}",
+     "Ended spans that were never delivered: queue full or export failed", SPANS_DROPPED},
+    {"otel.sdk.log.dropped", "{log_record}",
+     "Log records that were never delivered: queue full or export failed", LOGS_DROPPED},
+    {"otel.sdk.exporter.request.failed", "{request}",
+     "OTLP export requests that failed after their retries", EXPORTS_FAILED},
+    {"otel.sdk.metric.measurement.dropped", "{measurement}",
+     "Measurements refused: not finite, negative for a counter or histogram, or out of range",
+     MEASUREMENTS_DROPPED},
 };
 
 static void register_all(void)
 {
 	wd_instrument_observable(WD_OBS_COUNTER, "process.cpu.time", "s",
-				 "Total CPU seconds broken down by different CPU modes", false,
-				 observe_cpu, NULL);
+	                         "Total CPU seconds broken down by different CPU modes", false,
+	                         observe_cpu, NULL);
 	wd_instrument_observable(WD_OBS_UPDOWN, "process.memory.usage", "By",
-				 "The amount of physical memory in use", true, observe_rss, NULL);
-	wd_instrument_observable(WD_OBS_UPDOWN, "process.open_file_descriptor.count",
-				 "{file_descriptor}", "Number of file descriptors in use by the process",
-				 true, observe_fds, NULL);
+	                         "The amount of physical memory in use", true, observe_rss, NULL);
+	wd_instrument_observable(
+	    WD_OBS_UPDOWN, "process.open_file_descriptor.count", "{file_descriptor}",
+	    "Number of file descriptors in use by the process", true, observe_fds, NULL);
 	wd_instrument_observable(WD_OBS_UPDOWN, "process.thread.count", "{thread}",
-				 "Process threads count", true, observe_threads, NULL);
+	                         "Process threads count", true, observe_threads, NULL);
 	wd_instrument_observable(WD_OBS_GAUGE, "process.uptime", "s",
-				 "The time the process has been running", false, observe_uptime,
-				 NULL);
+	                         "The time the process has been running", false, observe_uptime,
+	                         NULL);
 	for (size_t i = 0; i < WD_ARRAY_LEN(sdk_metrics); i++)
 		wd_instrument_observable(WD_OBS_COUNTER, sdk_metrics[i].name, sdk_metrics[i].unit,
-					 sdk_metrics[i].description, true, observe_sdk,
-					 (void *)(intptr_t)sdk_metrics[i].stat);
+		                         sdk_metrics[i].description, true, observe_sdk,
+		                         (void *)(intptr_t)sdk_metrics[i].stat);
 }
 
 void wd_metrics_start(void)

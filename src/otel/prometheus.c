@@ -15,22 +15,39 @@
 static const struct {
 	const char *otel, *prom;
 } units[] = {
-	{"d", "days"},         {"h", "hours"},         {"min", "minutes"},
-	{"s", "seconds"},      {"ms", "milliseconds"}, {"us", "microseconds"},
-	{"ns", "nanoseconds"}, {"By", "bytes"},        {"KiBy", "kibibytes"},
-	{"MiBy", "mebibytes"}, {"GiBy", "gibibytes"},  {"TiBy", "tibibytes"},
-	{"KBy", "kilobytes"},  {"MBy", "megabytes"},   {"GBy", "gigabytes"},
-	{"TBy", "terabytes"},  {"m", "meters"},        {"V", "volts"},
-	{"A", "amperes"},      {"J", "joules"},        {"W", "watts"},
-	{"g", "grams"},        {"Cel", "celsius"},     {"Hz", "hertz"},
-	{"1", ""},             {"%", "percent"},
+    {"d", "days"},
+    {"h", "hours"},
+    {"min", "minutes"},
+    {"s", "seconds"},
+    {"ms", "milliseconds"},
+    {"us", "microseconds"},
+    {"ns", "nanoseconds"},
+    {"By", "bytes"},
+    {"KiBy", "kibibytes"},
+    {"MiBy", "mebibytes"},
+    {"GiBy", "gibibytes"},
+    {"TiBy", "tibibytes"},
+    {"KBy", "kilobytes"},
+    {"MBy", "megabytes"},
+    {"GBy", "gigabytes"},
+    {"TBy", "terabytes"},
+    {"m", "meters"},
+    {"V", "volts"},
+    {"A", "amperes"},
+    {"J", "joules"},
+    {"W", "watts"},
+    {"g", "grams"},
+    {"Cel", "celsius"},
+    {"Hz", "hertz"},
+    {"1", ""},
+    {"%", "percent"},
 };
 
 static const struct {
 	const char *otel, *prom;
 } per_units[] = {
-	{"s", "second"}, {"m", "minute"}, {"h", "hour"}, {"d", "day"},
-	{"w", "week"},   {"mo", "month"}, {"y", "year"},
+    {"s", "second"}, {"m", "minute"}, {"h", "hour"}, {"d", "day"},
+    {"w", "week"},   {"mo", "month"}, {"y", "year"},
 };
 
 static bool is_alnum(char c)
@@ -113,7 +130,7 @@ static void trim(const char **s, size_t *len)
 }
 
 size_t wd_prom_metric_name(const char *name, const char *unit, enum wd_instrument_kind kind,
-			   char *out, size_t outsz)
+                           char *out, size_t outsz)
 {
 	static __thread struct tokens tk, main_u, per_u;
 	tk.n = main_u.n = per_u.n = 0;
@@ -144,7 +161,7 @@ size_t wd_prom_metric_name(const char *name, const char *unit, enum wd_instrumen
 	size_t jl = 0;
 	for (size_t i = 0; i < main_u.n; i++)
 		jl += (size_t)snprintf(joined + jl, sizeof(joined) - jl, "%s%s", i ? "_" : "",
-				       main_u.t[i]);
+		                       main_u.t[i]);
 	bool add_main = main_u.n && !has_token(&tk, joined);
 	if (add_main)
 		for (size_t i = 0; i < main_u.n; i++)
@@ -235,15 +252,9 @@ static void attr_text(struct wd_buf *b, const struct wd_mattr *m)
 {
 	char num[64];
 	switch (m->type) {
-	case WD_ATTR_STR:
-		wd_buf_add(b, m->s, m->s_len);
-		return;
-	case WD_ATTR_BOOL:
-		wd_buf_puts(b, m->b ? "true" : "false");
-		return;
-	case WD_ATTR_INT:
-		wd_buf_printf(b, "%lld", (long long)m->i);
-		return;
+	case WD_ATTR_STR: wd_buf_add(b, m->s, m->s_len); return;
+	case WD_ATTR_BOOL: wd_buf_puts(b, m->b ? "true" : "false"); return;
+	case WD_ATTR_INT: wd_buf_printf(b, "%lld", (long long)m->i); return;
 	case WD_ATTR_DOUBLE:
 		fmt_double(num, sizeof(num), m->d);
 		wd_buf_puts(b, num);
@@ -329,7 +340,7 @@ static void labels(struct wd_buf *b, const unsigned char *enc, size_t len, const
 
 struct render {
 	struct wd_buf *out;
-	int rc; /* the first failed append: the output is then incomplete */
+	int rc;       /* the first failed append: the output is then incomplete */
 	char **names; /* families written so far: a name may appear only once */
 	size_t nnames;
 	struct wd_buf lab, tmp;
@@ -366,12 +377,12 @@ static void header(struct render *r, const char *name, const char *help, const c
 	wd_buf_reset(&r->tmp);
 	put_escaped(&r->tmp, help, strlen(help), false);
 	out_printf(r, "# HELP %s %s\n# TYPE %s %s\n", name, r->tmp.ptr ? r->tmp.ptr : "", name,
-		   type);
+	           type);
 }
 
 /* name{labels,extra} value */
 static void sample(struct render *r, const char *name, const char *suffix, const char *extra,
-		   const char *value)
+                   const char *value)
 {
 	out_printf(r, "%s%s", name, suffix);
 	if (r->lab.len || extra) {
@@ -386,19 +397,22 @@ static void sample(struct render *r, const char *name, const char *suffix, const
 }
 
 static void render_metric(void *ud, const struct wd_minfo *info, const struct wd_mpoint *pts,
-			  size_t n)
+                          size_t n)
 {
 	struct render *r = ud;
 	char name[512], value[64], le[96];
 	wd_prom_metric_name(info->name, info->unit, info->kind, name, sizeof(name));
 	if (!name[0] || !claim_name(r, name)) {
 		wd_warn("leaving instrument '%s' out of /metrics: its Prometheus name '%s' is "
-			"taken by another instrument",
-			info->name, name);
+		        "taken by another instrument",
+		        info->name, name);
 		return;
 	}
 	bool hist = info->kind == WD_HISTOGRAM;
-	header(r, name, info->description, info->monotonic ? "counter" : hist ? "histogram" : "gauge");
+	header(r, name, info->description,
+	       info->monotonic ? "counter"
+	       : hist          ? "histogram"
+	                       : "gauge");
 	for (size_t i = 0; i < n; i++) {
 		const struct wd_mpoint *p = &pts[i];
 		wd_buf_reset(&r->lab);
@@ -457,8 +471,7 @@ static void render_target_info(struct render *r)
 		case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE:
 			a[n++] = WD_A_DBL(kv->key, v->double_value);
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 	struct wd_buf enc = WD_BUF_INIT;

@@ -85,7 +85,7 @@ struct mcap *mcap_collect(enum wd_metric_reader reader, const char *name)
 }
 
 void mcap_collect_n(enum wd_metric_reader reader, const char *const *names, size_t n,
-		    struct mcap **out)
+                    struct mcap **out)
 {
 	for (size_t i = 0; i < n; i++) {
 		out[i] = calloc(1, sizeof(*out[i]));

@@ -27,7 +27,7 @@ struct mcap {
 struct mcap *mcap_collect(enum wd_metric_reader reader, const char *name);
 /* The same for several instruments of one collection (out[i] for names[i]). */
 void mcap_collect_n(enum wd_metric_reader reader, const char *const *names, size_t n,
-		    struct mcap **out);
+                    struct mcap **out);
 struct mcap_pt *mcap_find(struct mcap *m, const char *attrs);
 /* Whether a Prometheus-reader collection reports points for name. */
 bool mcap_has(const char *name);

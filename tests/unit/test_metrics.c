@@ -11,7 +11,7 @@
 TEST(metrics_counter_sums_per_attribute_set_in_any_order)
 {
 	struct wd_instrument *c =
-		wd_instrument_new(WD_COUNTER, "test.requests", "{request}", "r", true, NULL, 0);
+	    wd_instrument_new(WD_COUNTER, "test.requests", "{request}", "r", true, NULL, 0);
 	struct wd_attr ab[] = {WD_A_STR("route", "/a"), WD_A_INT("code", 200)};
 	struct wd_attr ba[] = {WD_A_INT("code", 200), WD_A_STR("route", "/a")};
 	struct wd_attr other[] = {WD_A_INT("code", 500), WD_A_STR("route", "/a")};
@@ -40,7 +40,7 @@ TEST(metrics_duplicate_keys_last_wins_and_bad_attrs_ignored)
 {
 	struct wd_instrument *c = wd_instrument_new(WD_COUNTER, "test.dup", "", "", false, NULL, 0);
 	struct wd_attr a[] = {WD_A_STR("k", "first"), WD_A_STR(NULL, "x"), WD_A_STR("", "y"),
-			      WD_A_STR("n", NULL), WD_A_STR("k", "second")};
+	                      WD_A_STR("n", NULL), WD_A_STR("k", "second")};
 	wd_metric_add(c, 1.5, a, 5);
 	struct wd_attr b[] = {WD_A_STR("k", "second")};
 	wd_metric_add(c, 1.25, b, 1);
@@ -54,8 +54,8 @@ TEST(metrics_duplicate_keys_last_wins_and_bad_attrs_ignored)
 
 TEST(metrics_attribute_types_are_distinct_sets)
 {
-	struct wd_instrument *c = wd_instrument_new(WD_UPDOWN_COUNTER, "test.types", "", "", true,
-						    NULL, 0);
+	struct wd_instrument *c =
+	    wd_instrument_new(WD_UPDOWN_COUNTER, "test.types", "", "", true, NULL, 0);
 	struct wd_attr s[] = {WD_A_STR("v", "1")};
 	struct wd_attr i[] = {WD_A_INT("v", 1)};
 	struct wd_attr d[] = {WD_A_DBL("v", 1.0)};
@@ -79,7 +79,7 @@ TEST(metrics_histogram_buckets_are_upper_inclusive)
 {
 	static const double bounds[] = {1, 2, 5};
 	struct wd_instrument *h =
-		wd_instrument_new(WD_HISTOGRAM, "test.size", "By", "sizes", false, bounds, 3);
+	    wd_instrument_new(WD_HISTOGRAM, "test.size", "By", "sizes", false, bounds, 3);
 	double values[] = {0, 1, 1.0000001, 2, 5, 5.1, 1e9};
 	for (size_t i = 0; i < WD_ARRAY_LEN(values); i++)
 		wd_metric_record(h, values[i], NULL, 0);
@@ -101,8 +101,8 @@ TEST(metrics_histogram_buckets_are_upper_inclusive)
 
 TEST(metrics_histogram_default_buckets_are_semconv_seconds)
 {
-	struct wd_instrument *h = wd_instrument_new(WD_HISTOGRAM, "test.duration", "s", "", false,
-						    NULL, 0);
+	struct wd_instrument *h =
+	    wd_instrument_new(WD_HISTOGRAM, "test.duration", "s", "", false, NULL, 0);
 	wd_metric_record(h, 0.005, NULL, 0);
 	wd_metric_record(h, 0.0051, NULL, 0);
 	wd_metric_record(h, 10, NULL, 0);
@@ -123,7 +123,7 @@ TEST(metrics_bad_histogram_bounds_fall_back_to_defaults)
 {
 	static const double bad[] = {1, 1, 2};
 	struct wd_instrument *h =
-		wd_instrument_new(WD_HISTOGRAM, "test.badbounds", "s", "", false, bad, 3);
+	    wd_instrument_new(WD_HISTOGRAM, "test.badbounds", "s", "", false, bad, 3);
 	wd_metric_record(h, 1, NULL, 0);
 	struct mcap *m = mcap_collect(WD_READER_PROM, "test.badbounds");
 	ASSERT_TRUE(m->found);
@@ -135,7 +135,7 @@ TEST(metrics_invalid_values_are_dropped_and_counted)
 {
 	struct wd_instrument *c = wd_instrument_new(WD_COUNTER, "test.neg", "", "", false, NULL, 0);
 	struct wd_instrument *h =
-		wd_instrument_new(WD_HISTOGRAM, "test.neg.h", "s", "", false, NULL, 0);
+	    wd_instrument_new(WD_HISTOGRAM, "test.neg.h", "s", "", false, NULL, 0);
 	struct wd_instrument *i = wd_instrument_new(WD_GAUGE, "test.neg.i", "", "", true, NULL, 0);
 	wd_metric_add(c, -1, NULL, 0);
 	wd_metric_add(c, NAN, NULL, 0);
@@ -154,7 +154,8 @@ TEST(metrics_invalid_values_are_dropped_and_counted)
 
 TEST(metrics_gauge_keeps_last_value)
 {
-	struct wd_instrument *g = wd_instrument_new(WD_GAUGE, "test.temp", "Cel", "", false, NULL, 0);
+	struct wd_instrument *g =
+	    wd_instrument_new(WD_GAUGE, "test.temp", "Cel", "", false, NULL, 0);
 	struct wd_attr a[] = {WD_A_STR("room", "kiln")};
 	wd_metric_record(g, 20.5, a, 1);
 	wd_metric_record(g, -3.25, a, 1);
@@ -221,11 +222,12 @@ TEST(metrics_delta_resets_per_collection_and_prometheus_stays_cumulative)
 {
 	wd_otel_temporality = 1;
 	static const double bounds[] = {1, 10};
-	struct wd_instrument *c = wd_instrument_new(WD_COUNTER, "test.delta", "", "", false, NULL, 0);
+	struct wd_instrument *c =
+	    wd_instrument_new(WD_COUNTER, "test.delta", "", "", false, NULL, 0);
 	struct wd_instrument *h =
-		wd_instrument_new(WD_HISTOGRAM, "test.delta.h", "s", "", false, bounds, 2);
+	    wd_instrument_new(WD_HISTOGRAM, "test.delta.h", "s", "", false, bounds, 2);
 	struct wd_instrument *u =
-		wd_instrument_new(WD_UPDOWN_COUNTER, "test.delta.u", "", "", true, NULL, 0);
+	    wd_instrument_new(WD_UPDOWN_COUNTER, "test.delta.u", "", "", true, NULL, 0);
 	wd_metric_add(c, 5, NULL, 0);
 	wd_metric_record(h, 0.5, NULL, 0);
 	wd_metric_record(h, 20, NULL, 0);
@@ -295,8 +297,8 @@ static void observe_jobs(struct wd_observer *obs, void *ud)
 TEST(metrics_observable_counter_cumulative_and_delta)
 {
 	static int calls;
-	struct wd_instrument *o = wd_instrument_observable(WD_OBS_COUNTER, "test.jobs", "{job}",
-							   "", true, observe_jobs, &calls);
+	struct wd_instrument *o = wd_instrument_observable(WD_OBS_COUNTER, "test.jobs", "{job}", "",
+	                                                   true, observe_jobs, &calls);
 	ASSERT_TRUE(o != NULL);
 	wd_otel_temporality = 0;
 	struct mcap *m1 = mcap_collect(WD_READER_OTLP, "test.jobs");
@@ -335,15 +337,15 @@ static void observe_nothing(struct wd_observer *obs, void *ud)
 TEST(metrics_registration_rules)
 {
 	struct wd_instrument *a =
-		wd_instrument_new(WD_COUNTER, "test.same", "s", "first", false, NULL, 0);
+	    wd_instrument_new(WD_COUNTER, "test.same", "s", "first", false, NULL, 0);
 	struct wd_instrument *b =
-		wd_instrument_new(WD_COUNTER, "Test.Same", "s", "second", false, NULL, 0);
+	    wd_instrument_new(WD_COUNTER, "Test.Same", "s", "second", false, NULL, 0);
 	EXPECT_TRUE(a == b); /* names are case-insensitive */
-	const char *bad[] = {"",       "1abc",     "_x",      "a b",  "a\nb", "caf\xc3\xa9",
-			     "a{b}",   "a*b",      "a\"b",    NULL};
+	const char *bad[] = {"",     "1abc", "_x",   "a b", "a\nb", "caf\xc3\xa9",
+	                     "a{b}", "a*b",  "a\"b", NULL};
 	for (size_t i = 0; i < WD_ARRAY_LEN(bad); i++) {
 		struct wd_instrument *n =
-			wd_instrument_new(WD_COUNTER, bad[i], "", "", false, NULL, 0);
+		    wd_instrument_new(WD_COUNTER, bad[i], "", "", false, NULL, 0);
 		ASSERT_TRUE(n != NULL);
 		EXPECT_TRUE(n != a);
 		wd_metric_add(n, 1, NULL, 0); /* a no-op, never a crash */
@@ -359,17 +361,17 @@ TEST(metrics_registration_rules)
 	EXPECT_TRUE(mcap_has(longname));
 	/* Every allowed character class. */
 	struct wd_instrument *ok =
-		wd_instrument_new(WD_COUNTER, "a.B_c-d/E9", "", "", false, NULL, 0);
+	    wd_instrument_new(WD_COUNTER, "a.B_c-d/E9", "", "", false, NULL, 0);
 	wd_metric_add(ok, 1, NULL, 0);
 	EXPECT_TRUE(mcap_has("a.B_c-d/E9"));
 	/* Bad unit; asynchronous kinds need callbacks and synchronous ones refuse them. */
 	struct wd_instrument *n =
-		wd_instrument_new(WD_COUNTER, "test.badunit", "\x01", "", false, NULL, 0);
+	    wd_instrument_new(WD_COUNTER, "test.badunit", "\x01", "", false, NULL, 0);
 	wd_metric_add(n, 1, NULL, 0);
 	n = wd_instrument_new(WD_OBS_GAUGE, "test.nocb", "", "", false, NULL, 0);
 	wd_metric_record(n, 1, NULL, 0);
 	n = wd_instrument_observable(WD_COUNTER, "test.cbsync", "", "", false, observe_nothing,
-				     NULL);
+	                             NULL);
 	wd_metric_add(n, 1, NULL, 0);
 	n = wd_instrument_observable(WD_OBS_GAUGE, "test.nullcb", "", "", false, NULL, NULL);
 	wd_metric_add(n, 1, NULL, 0);
@@ -381,7 +383,8 @@ TEST(metrics_registration_rules)
 
 TEST(metrics_long_and_hostile_attribute_values)
 {
-	struct wd_instrument *c = wd_instrument_new(WD_COUNTER, "test.hostile", "", "", true, NULL, 0);
+	struct wd_instrument *c =
+	    wd_instrument_new(WD_COUNTER, "test.hostile", "", "", true, NULL, 0);
 	size_t big = 100000;
 	char *s = malloc(big + 1);
 	memset(s, 'x', big);
@@ -401,8 +404,8 @@ TEST(metrics_long_and_hostile_attribute_values)
 	const char *strs[] = {"a", "b\"c"};
 	int64_t ints[] = {1, -2};
 	struct wd_attr arr[] = {{.key = "sa", .type = WD_ATTR_STR_ARRAY, .v.a = {strs, 2}},
-				{.key = "ia", .type = WD_ATTR_INT_ARRAY, .v.a = {ints, 2}},
-				{.key = "bad", .type = WD_ATTR_INT_ARRAY, .v.a = {NULL, 3}}};
+	                        {.key = "ia", .type = WD_ATTR_INT_ARRAY, .v.a = {ints, 2}},
+	                        {.key = "bad", .type = WD_ATTR_INT_ARRAY, .v.a = {NULL, 3}}};
 	wd_metric_add(c, 1, arr, 3);
 	struct mcap *m = mcap_collect(WD_READER_PROM, "test.hostile");
 	ASSERT_TRUE(m->found);
