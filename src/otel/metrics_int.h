@@ -109,5 +109,6 @@ int wd_metrics_json(struct wd_buf *out);
 /* Appends s with invalid UTF-8 replaced by U+FFFD (protobuf strings and Prometheus labels
  * must be valid UTF-8; measurements arrive unchecked). */
 void wd_metrics_utf8(struct wd_buf *out, const char *s, size_t n);
+bool wd_metrics_utf8_valid(const char *s, size_t n);
 
 #endif

@@ -71,6 +71,20 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+bool wd_metrics_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0, l; i < n; i += l) {
+		if (p[i] < 0x80) {
+			l = 1;
+			continue;
+		}
+		if (!(l = utf8_seq(p + i, n - i)))
+			return false;
+	}
+	return true;
+}
+
 void wd_metrics_utf8(struct wd_buf *out, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -211,9 +211,37 @@ size_t wd_prom_label_name(const char *key, size_t key_len, char *out, size_t out
 
 /* ---- Values ----------------------------------------------------------------------------- */
 
+/* Decimal text of v; buf holds at least 21 bytes. */
+static void fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+}
+
+static void fmt_i64(char *buf, int64_t v)
+{
+	if (v < 0) {
+		buf[0] = '-';
+		fmt_u64(buf + 1, 0 - (uint64_t)v);
+	} else {
+		fmt_u64(buf, (uint64_t)v);
+	}
+}
+
 /* The shortest text that reads back as the same double. */
 static void fmt_double(char *buf, size_t sz, double d)
 {
+	/* Whole numbers are common (bucket bounds, counts) and need no printf. */
+	if (d == (double)(int64_t)d && d > -1e15 && d < 1e15 && sz >= 24) {
+		fmt_i64(buf, (int64_t)d);
+		return;
+	}
 	if (isnan(d)) {
 		snprintf(buf, sz, "NaN");
 		return;
@@ -232,18 +260,25 @@ static void fmt_double(char *buf, size_t sz, double d)
 static void put_escaped(struct wd_buf *b, const char *s, size_t n, bool quotes)
 {
 	struct wd_buf clean = WD_BUF_INIT;
-	wd_metrics_utf8(&clean, s, n);
-	for (size_t i = 0; i < clean.len; i++) {
-		char c = clean.ptr[i];
-		if (c == '\\')
-			wd_buf_puts(b, "\\\\");
-		else if (c == '\n')
-			wd_buf_puts(b, "\\n");
-		else if (c == '"' && quotes)
-			wd_buf_puts(b, "\\\"");
-		else
-			wd_buf_putc(b, c);
+	if (!wd_metrics_utf8_valid(s, n)) {
+		wd_metrics_utf8(&clean, s, n);
+		s = clean.ptr;
+		n = clean.len;
 	}
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		const char *esc = c == '\\'            ? "\\\\"
+		                  : c == '\n'          ? "\\n"
+		                  : c == '"' && quotes ? "\\\""
+		                                       : NULL;
+		if (!esc)
+			continue;
+		wd_buf_add(b, s + run, i - run);
+		wd_buf_add(b, esc, 2);
+		run = i + 1;
+	}
+	wd_buf_add(b, s + run, n - run);
 	wd_buf_release(&clean);
 }
 
@@ -254,7 +289,10 @@ static void attr_text(struct wd_buf *b, const struct wd_mattr *m)
 	switch (m->type) {
 	case WD_ATTR_STR: wd_buf_add(b, m->s, m->s_len); return;
 	case WD_ATTR_BOOL: wd_buf_puts(b, m->b ? "true" : "false"); return;
-	case WD_ATTR_INT: wd_buf_printf(b, "%lld", (long long)m->i); return;
+	case WD_ATTR_INT:
+		fmt_i64(num, m->i);
+		wd_buf_puts(b, num);
+		return;
 	case WD_ATTR_DOUBLE:
 		fmt_double(num, sizeof(num), m->d);
 		wd_buf_puts(b, num);
@@ -284,7 +322,10 @@ struct label {
 	char name[256];
 	const char *key; /* original key, for the order of merged values */
 	size_t key_len;
-	struct wd_buf value;
+	const char *val; /* the value's text: in the encoding, in num, or in arr */
+	size_t val_len;
+	char num[64];
+	struct wd_buf arr;
 };
 
 static int label_cmp(const void *a, const void *b)
@@ -308,32 +349,49 @@ static void labels(struct wd_buf *b, const unsigned char *enc, size_t len, const
 	struct wd_mattr m;
 	const unsigned char *p = enc, *end = enc + len;
 	while (n < WD_ARRAY_LEN(l) && wd_mattr_next(&p, end, &m)) {
-		wd_prom_label_name(m.key, m.key_len, l[n].name, sizeof(l[n].name));
-		if (skip && !strcmp(l[n].name, skip))
+		struct label *x = &l[n];
+		wd_prom_label_name(m.key, m.key_len, x->name, sizeof(x->name));
+		if (skip && !strcmp(x->name, skip))
 			continue;
-		l[n].key = m.key;
-		l[n].key_len = m.key_len;
-		wd_buf_init(&l[n].value, 0);
-		attr_text(&l[n].value, &m);
+		x->key = m.key;
+		x->key_len = m.key_len;
+		wd_buf_init(&x->arr, 0);
+		if (m.type == WD_ATTR_STR) {
+			x->val = m.s;
+			x->val_len = m.s_len;
+		} else if (m.type <= WD_ATTR_DOUBLE) {
+			if (m.type == WD_ATTR_BOOL)
+				snprintf(x->num, sizeof(x->num), "%s", m.b ? "true" : "false");
+			else if (m.type == WD_ATTR_INT)
+				fmt_i64(x->num, m.i);
+			else
+				fmt_double(x->num, sizeof(x->num), m.d);
+			x->val = x->num;
+			x->val_len = strlen(x->num);
+		} else {
+			attr_text(&x->arr, &m);
+			x->val = x->arr.ptr ? x->arr.ptr : "";
+			x->val_len = x->arr.len;
+		}
 		n++;
 	}
-	qsort(l, n, sizeof(l[0]), label_cmp);
-	bool first = true;
+	if (n > 1)
+		qsort(l, n, sizeof(l[0]), label_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && !strcmp(l[i].name, l[i - 1].name)) {
 			wd_buf_putc(b, ';');
 		} else {
 			if (i > 0)
-				wd_buf_puts(b, "\",");
-			wd_buf_printf(b, "%s=\"", l[i].name);
-			first = false;
+				wd_buf_add(b, "\",", 2);
+			wd_buf_puts(b, l[i].name);
+			wd_buf_add(b, "=\"", 2);
 		}
-		put_escaped(b, l[i].value.ptr ? l[i].value.ptr : "", l[i].value.len, true);
+		put_escaped(b, l[i].val, l[i].val_len, true);
 	}
-	if (!first)
+	if (n)
 		wd_buf_putc(b, '"');
 	for (size_t i = 0; i < n; i++)
-		wd_buf_release(&l[i].value);
+		wd_buf_release(&l[i].arr);
 }
 
 /* ---- Rendering ----------------------------------------------------------------------------- */
@@ -381,27 +439,33 @@ static void header(struct render *r, const char *name, const char *help, const c
 }
 
 /* name{labels,extra} value */
-static void sample(struct render *r, const char *name, const char *suffix, const char *extra,
-                   const char *value)
+static void sample(struct render *r, const char *name, size_t name_len, const char *suffix,
+                   const char *extra, const char *value)
 {
-	out_printf(r, "%s%s", name, suffix);
+	out_add(r, name, name_len);
+	out_add(r, suffix, strlen(suffix));
 	if (r->lab.len || extra) {
 		out_add(r, "{", 1);
 		if (r->lab.len)
 			out_add(r, r->lab.ptr, r->lab.len);
-		if (extra)
-			out_printf(r, "%s%s", r->lab.len ? "," : "", extra);
+		if (extra) {
+			if (r->lab.len)
+				out_add(r, ",", 1);
+			out_add(r, extra, strlen(extra));
+		}
 		out_add(r, "}", 1);
 	}
-	out_printf(r, " %s\n", value);
+	out_add(r, " ", 1);
+	out_add(r, value, strlen(value));
+	out_add(r, "\n", 1);
 }
 
 static void render_metric(void *ud, const struct wd_minfo *info, const struct wd_mpoint *pts,
                           size_t n)
 {
 	struct render *r = ud;
-	char name[512], value[64], le[96];
-	wd_prom_metric_name(info->name, info->unit, info->kind, name, sizeof(name));
+	char name[512], value[64];
+	size_t nl = wd_prom_metric_name(info->name, info->unit, info->kind, name, sizeof(name));
 	if (!name[0] || !claim_name(r, name)) {
 		wd_warn("leaving instrument '%s' out of /metrics: its Prometheus name '%s' is "
 		        "taken by another instrument",
@@ -413,35 +477,40 @@ static void render_metric(void *ud, const struct wd_minfo *info, const struct wd
 	       info->monotonic ? "counter"
 	       : hist          ? "histogram"
 	                       : "gauge");
+	/* The le="..." labels are the same for every series of the instrument. */
+	char(*le)[80] = NULL;
+	if (hist) {
+		le = xmalloc((info->nbounds + 1) * sizeof(*le));
+		for (size_t b = 0; b < info->nbounds; b++) {
+			fmt_double(value, sizeof(value), info->bounds[b]);
+			snprintf(le[b], sizeof(le[b]), "le=\"%s\"", value);
+		}
+		snprintf(le[info->nbounds], sizeof(le[0]), "le=\"+Inf\"");
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct wd_mpoint *p = &pts[i];
 		wd_buf_reset(&r->lab);
 		labels(&r->lab, p->attrs, p->attrs_len, hist ? "le" : NULL);
 		if (!hist) {
 			if (info->is_int)
-				snprintf(value, sizeof(value), "%lld", (long long)p->i);
+				fmt_i64(value, p->i);
 			else
 				fmt_double(value, sizeof(value), p->d);
-			sample(r, name, "", NULL, value);
+			sample(r, name, nl, "", NULL, value);
 			continue;
 		}
 		uint64_t cum = 0;
 		for (size_t b = 0; b <= info->nbounds; b++) {
 			cum += p->buckets[b];
-			if (b < info->nbounds) {
-				fmt_double(value, sizeof(value), info->bounds[b]);
-				snprintf(le, sizeof(le), "le=\"%s\"", value);
-			} else {
-				snprintf(le, sizeof(le), "le=\"+Inf\"");
-			}
-			snprintf(value, sizeof(value), "%llu", (unsigned long long)cum);
-			sample(r, name, "_bucket", le, value);
+			fmt_u64(value, cum);
+			sample(r, name, nl, "_bucket", le[b], value);
 		}
 		fmt_double(value, sizeof(value), p->sum);
-		sample(r, name, "_sum", NULL, value);
-		snprintf(value, sizeof(value), "%llu", (unsigned long long)p->count);
-		sample(r, name, "_count", NULL, value);
+		sample(r, name, nl, "_sum", NULL, value);
+		fmt_u64(value, p->count);
+		sample(r, name, nl, "_count", NULL, value);
 	}
+	free(le);
 }
 
 /* target_info: the resource's attributes as labels of a constant 1 (OTel spec). */
@@ -480,7 +549,7 @@ static void render_target_info(struct render *r)
 	header(r, "target_info", "Target metadata", "gauge");
 	wd_buf_reset(&r->lab);
 	labels(&r->lab, (const unsigned char *)enc.ptr, enc.len, NULL);
-	sample(r, "target_info", "", NULL, "1");
+	sample(r, "target_info", strlen("target_info"), "", NULL, "1");
 	wd_buf_release(&enc);
 }
 
