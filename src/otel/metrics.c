@@ -132,7 +132,7 @@ static void put_u32(struct enc *e, uint32_t v)
 /* Cuts a string at max bytes without splitting a UTF-8 sequence. */
 static size_t cut_len(const char *s, size_t max)
 {
-	size_t n = strlen(s);
+	size_t n = strnlen(s, max + 1);
 	if (n <= max)
 		return n;
 	n = max;
@@ -155,9 +155,18 @@ static void put_dbl(struct enc *e, double d)
 	put(e, &d, 8);
 }
 
-static bool attr_usable(const struct wd_attr *a)
+/* An attribute of a measurement in key order, with its key length measured once. */
+struct sorted {
+	const struct wd_attr *a;
+	size_t klen;
+};
+
+static bool attr_usable(const struct wd_attr *a, size_t *klen)
 {
-	if (!a->key || !a->key[0] || strlen(a->key) > MAX_KEY_LEN)
+	if (!a->key || !a->key[0])
+		return false;
+	*klen = strnlen(a->key, MAX_KEY_LEN + 1);
+	if (*klen > MAX_KEY_LEN)
 		return false;
 	if (a->type == WD_ATTR_STR)
 		return a->v.s != NULL;
@@ -168,9 +177,10 @@ static bool attr_usable(const struct wd_attr *a)
 	return true;
 }
 
-static void put_attr(struct enc *e, const struct wd_attr *a)
+static void put_attr(struct enc *e, const struct sorted *x)
 {
-	uint16_t kl = (uint16_t)strlen(a->key);
+	const struct wd_attr *a = x->a;
+	uint16_t kl = (uint16_t)x->klen;
 	put(e, &kl, 2);
 	put(e, a->key, kl);
 	put_u8(e, (uint8_t)a->type);
@@ -202,48 +212,68 @@ static void put_attr(struct enc *e, const struct wd_attr *a)
 	}
 }
 
-/* Sorts the usable attributes by key into idx (stable); returns how many. */
-static size_t attrs_sort(const struct wd_attr *attrs, size_t nattrs, uint8_t *idx)
+static int key_cmp(const struct sorted *x, const struct sorted *y)
 {
-	size_t n = 0;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->a->key, y->a->key, n);
+	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/* Sorts the usable attributes by key into out (stable); returns how many. */
+static size_t attrs_sort(const struct wd_attr *attrs, size_t nattrs, struct sorted *out)
+{
+	size_t n = 0, klen;
 	for (size_t i = 0; i < nattrs && n < WD_METRIC_MAX_ATTRS; i++) {
-		if (!attr_usable(&attrs[i]))
+		if (!attr_usable(&attrs[i], &klen))
 			continue;
+		struct sorted x = {&attrs[i], klen};
 		size_t j = n++;
-		while (j > 0 && strcmp(attrs[idx[j - 1]].key, attrs[i].key) > 0) {
-			idx[j] = idx[j - 1];
+		while (j > 0 && key_cmp(&out[j - 1], &x) > 0) {
+			out[j] = out[j - 1];
 			j--;
 		}
-		idx[j] = (uint8_t)i;
+		out[j] = x;
 	}
 	return n;
 }
 
 /* Encodes into buf (cap bytes); returns the full length, which may exceed cap. */
-static size_t attrs_encode(const struct wd_attr *attrs, const uint8_t *idx, size_t n,
-                           unsigned char *buf, size_t cap)
+static size_t attrs_encode(const struct sorted *x, size_t n, unsigned char *buf, size_t cap)
 {
 	struct enc e = {buf, 0, cap};
 	for (size_t k = 0; k < n; k++) {
 		/* Of equal keys the last given wins; the sort kept them in given order. */
-		if (k + 1 < n && !strcmp(attrs[idx[k]].key, attrs[idx[k + 1]].key))
+		if (k + 1 < n && !key_cmp(&x[k], &x[k + 1]))
 			continue;
-		put_attr(&e, &attrs[idx[k]]);
+		put_attr(&e, &x[k]);
 	}
 	return e.len;
 }
 
+/* Two independent multiply chains over 16-byte steps, so the CPU overlaps them. Not a
+ * defence against crafted collisions: an instrument holds at most 2000 series anyway. */
 static uint64_t hash_bytes(const unsigned char *p, size_t n)
 {
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ n, w;
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
+	uint64_t h1 = 0x9E3779B97F4A7C15ull ^ n, h2 = 0xC2B2AE3D27D4EB4Full, w1, w2;
+	for (; n >= 16; p += 16, n -= 16) {
+		memcpy(&w1, p, 8);
+		memcpy(&w2, p + 8, 8);
+		h1 = (h1 ^ w1) * 0xff51afd7ed558ccdull;
+		h2 = (h2 ^ w2) * 0xc4ceb9fe1a85ec53ull;
+		h1 ^= h1 >> 32;
+		h2 ^= h2 >> 29;
 	}
-	w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	if (n >= 8) {
+		memcpy(&w1, p, 8);
+		h1 = (h1 ^ w1) * 0xff51afd7ed558ccdull;
+		h1 ^= h1 >> 32;
+		p += 8;
+		n -= 8;
+	}
+	w2 = 0;
+	memcpy(&w2, p, n);
+	h2 = (h2 ^ w2) * 0xc4ceb9fe1a85ec53ull;
+	uint64_t h = (h1 ^ (h2 >> 31) ^ (h2 << 33)) * 0x9E3779B97F4A7C15ull;
 	return h ^ (h >> 29);
 }
 
@@ -325,11 +355,11 @@ void wd_mattr_elem(const struct wd_mattr *arr, size_t k, struct wd_mattr *out)
 
 void wd_metrics_encode_attrs(const struct wd_attr *attrs, size_t nattrs, struct wd_buf *out)
 {
-	uint8_t idx[WD_METRIC_MAX_ATTRS];
-	size_t n = attrs ? attrs_sort(attrs, nattrs, idx) : 0;
-	size_t len = attrs_encode(attrs, idx, n, NULL, 0);
+	struct sorted x[WD_METRIC_MAX_ATTRS];
+	size_t n = attrs ? attrs_sort(attrs, nattrs, x) : 0;
+	size_t len = attrs_encode(x, n, NULL, 0);
 	unsigned char *p = xmalloc(len ? len : 1);
-	attrs_encode(attrs, idx, n, p, len);
+	attrs_encode(x, n, p, len);
 	wd_buf_add(out, p, len);
 	free(p);
 }
@@ -411,9 +441,9 @@ static struct series *overflow_series(struct wd_instrument *inst, int64_t now)
 	if (inst->overflow)
 		return inst->overflow;
 	struct wd_attr a = WD_A_BOOL("otel.metric.overflow", true);
-	uint8_t idx[1] = {0};
+	struct sorted x = {&a, strlen(a.key)};
 	unsigned char buf[64];
-	size_t kl = attrs_encode(&a, idx, 1, buf, sizeof(buf));
+	size_t kl = attrs_encode(&x, 1, buf, sizeof(buf));
 	uint64_t h = hash_bytes(buf, kl);
 	struct series *s =
 	    table_find(atomic_load_explicit(&inst->tab, memory_order_relaxed), h, buf, kl);
@@ -454,14 +484,14 @@ static struct series *series_get(struct wd_instrument *inst, const unsigned char
 static struct series *series_for(struct wd_instrument *inst, const struct wd_attr *attrs,
                                  size_t nattrs)
 {
-	uint8_t idx[WD_METRIC_MAX_ATTRS];
+	struct sorted x[WD_METRIC_MAX_ATTRS];
 	unsigned char stack[512];
-	size_t n = attrs ? attrs_sort(attrs, nattrs, idx) : 0;
-	size_t kl = attrs_encode(attrs, idx, n, stack, sizeof(stack));
+	size_t n = attrs ? attrs_sort(attrs, nattrs, x) : 0;
+	size_t kl = attrs_encode(x, n, stack, sizeof(stack));
 	if (kl <= sizeof(stack))
 		return series_get(inst, stack, kl);
 	unsigned char *heap = xmalloc(kl);
-	attrs_encode(attrs, idx, n, heap, kl);
+	attrs_encode(x, n, heap, kl);
 	struct series *s = series_get(inst, heap, kl);
 	free(heap);
 	return s;
