@@ -899,7 +899,8 @@ static void collect_one(struct wd_instrument *inst, enum wd_metric_reader reader
 	pthread_mutex_lock(&inst->mu);
 	size_t n = inst->nall;
 	struct series **all = xmalloc((n ? n : 1) * sizeof(*all));
-	memcpy(all, inst->all, n * sizeof(*all));
+	if (n)
+		memcpy(all, inst->all, n * sizeof(*all));
 	pthread_mutex_unlock(&inst->mu);
 
 	if (n > sc->cap) {

@@ -55,7 +55,7 @@ static void keep(void *ud, const struct wd_minfo *info, const struct wd_mpoint *
 		return;
 	m->found = true;
 	m->info = *info;
-	if (info->nbounds <= 300) {
+	if (info->nbounds && info->nbounds <= 300) {
 		memcpy(m->bounds, info->bounds, info->nbounds * sizeof(double));
 		m->info.bounds = m->bounds;
 	}
