@@ -159,19 +159,19 @@ int wd_db_check_conninfo(const char *name, const char *conninfo, struct wd_buf *
 		PQconninfoFree(opts);
 		if (ok)
 			return 0;
-		msg = strdup("port must be a number between 1 and 65535\n");
 	}
 	char shown[512];
 	wd_db_redact(conninfo, shown, sizeof(shown));
 	if (err) {
-		size_t n = msg ? strcspn(msg, "\n") : 0;
+		const char *why = msg ? msg : "port must be a number between 1 and 65535";
+		size_t n = strcspn(why, "\n");
 		wd_buf_printf(err,
 			      "cannot parse %s='%s': expected a PostgreSQL URL "
 			      "(postgresql://user:password@host:port/database) or key=value "
 			      "connection string (%.*s)\n",
-			      name, shown, (int)n, msg ? msg : "out of memory");
+			      name, shown, (int)n, why);
 	}
-	free(msg);
+	PQfreemem(msg);
 	return WD_EINVAL;
 }
 
