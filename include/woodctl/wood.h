@@ -15,13 +15,13 @@
 #define WOOD_PORT_STOCK "5001"
 
 /* ERROR_RATE: every business role draws once per operation against it (seed-spec §3.3). */
-#define WOOD_CFG_ERROR_RATE(var)                                                         \
-	WD_CFG_F("ERROR_RATE", "0.1", 0, 1, var,                                         \
-		 "probability of a simulated failure per operation (0 = never, 1 = always)")
+#define WOOD_CFG_ERROR_RATE(var)                 \
+	WD_CFG_F("ERROR_RATE", "0.1", 0, 1, var, \
+	         "probability of a simulated failure per operation (0 = never, 1 = always)")
 
 /* INTERVAL_SECONDS: the producers' and the worker's pace; fractions make load generators. */
-#define WOOD_CFG_INTERVAL(var)                                                           \
-	WD_CFG_D("INTERVAL_SECONDS", "60", 1000, 0.1, 86400000, var,                     \
-		 "pause between iterations, in seconds (fractions allowed)")
+#define WOOD_CFG_INTERVAL(var)                                       \
+	WD_CFG_D("INTERVAL_SECONDS", "60", 1000, 0.1, 86400000, var, \
+	         "pause between iterations, in seconds (fractions allowed)")
 
 #endif
