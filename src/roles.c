@@ -17,6 +17,7 @@ ROLE(customer);
 ROLE(order);
 ROLE(ordercheck);
 ROLE(ordermanagement);
+ROLE(probe);
 ROLE(stock);
 ROLE(supplier);
 ROLE(suppliercheck);
@@ -51,6 +52,8 @@ const struct wd_role wd_roles[] = {
 	{"ordermanagement", ordermanagement_main,
 	 "worker: marks registered orders ready or blocked against stock", ordermanagement_cfg,
 	 T | H, NULL},
+	{"probe", probe_main, "health probe: GET a URL, exit 0 on 2xx (container healthchecks)",
+	 probe_cfg, 0, NULL},
 	{"stock", stock_main, "REST API for stock levels on PostgreSQL (port 5001)", stock_cfg,
 	 T | H | D, NULL},
 	{"supplier", supplier_main, "Kafka producer: delivers wood on topic 'stocks'",

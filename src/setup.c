@@ -9,6 +9,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <unistd.h>
 
+#include "woodctl/http.h"
 #include "woodctl/log.h"
 #include "woodctl/run.h"
 
@@ -19,6 +20,7 @@ static const struct {
 	const struct wd_cfg_var *table;
 } core_tables[] = {
 	{0, "logging", wd_log_cfg},
+	{WD_SETUP_HTTP, "HTTP server", wd_http_cfg},
 };
 
 int wd_setup_config(const struct wd_role *role, struct wd_buf *err)
