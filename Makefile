@@ -31,7 +31,7 @@ CIVETWEB_DIR := $(TP)/civetweb
 PGDEV_LIB = $(firstword $(wildcard $(TP)/pgdev/usr/lib/postgresql/*/lib))
 
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Werror
-CPPFLAGS := -Iinclude -Itests/unit -I$(GEN) -I$(CIVETWEB_DIR)/include -I/usr/include/postgresql \
+CPPFLAGS := -Iinclude -Itests/unit -I$(GEN) -I$(CIVETWEB_DIR)/include -I/usr/include/postgresql -I/usr/include/mit-krb5 -I/usr/include/p11-kit-1 \
 	-D_GNU_SOURCE -DWD_SRCDIR='"$(CURDIR)"'
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -pthread -MMD -MP $(WARN) $(SANFLAGS)
@@ -116,8 +116,13 @@ check: deps
 deps:
 	$(Q)deploy/deps.sh all
 
+# Until `woodctl up` exists, this shows what the binary can do now and what is coming.
 run: deps all
-	$(Q)$(B)/woodctl up
+	$(Q)$(B)/woodctl help
+	$(Q)echo
+	$(Q)$(B)/woodctl version
+	$(Q)echo
+	$(Q)echo "Coming next: the business roles and \`woodctl up\`, which will start them all from this shell."
 
 lint:
 	$(Q)clang-format --dry-run --Werror $(CORE_SRC) src/main.c src/version.c $(ROLE_SRC) \

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "woodctl/db.h"
+#include "woodctl/http.h"
 #include "woodctl/log.h"
 #include "woodctl/run.h"
 
@@ -23,6 +24,7 @@ static const struct {
 	int (*check)(struct wd_buf *err);
 } core_tables[] = {
 	{0, "logging", wd_log_cfg, NULL},
+	{WD_SETUP_HTTP, "HTTP server", wd_http_cfg, NULL},
 	{WD_SETUP_DB, "PostgreSQL", wd_db_cfg, wd_db_cfg_check},
 };
 
