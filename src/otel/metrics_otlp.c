@@ -354,7 +354,10 @@ static size_t build_request(struct arena *a, Request *req)
 	static Scope fallback_scope = OPENTELEMETRY__PROTO__COMMON__V1__INSTRUMENTATION_SCOPE__INIT;
 	fallback_scope.name = "woodctl";
 	fallback_scope.version = (char *)wd_version;
+	/* The SDK's scope is empty until wd_otel_init built it. */
 	const Scope *scope = wd_otel_scope();
+	if (scope && (!scope->name || !scope->name[0]))
+		scope = NULL;
 
 	ScopeMetrics *sm = arena_alloc(a, sizeof(*sm));
 	opentelemetry__proto__metrics__v1__scope_metrics__init(sm);

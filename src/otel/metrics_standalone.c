@@ -4,6 +4,8 @@
  * is to be deleted when main has them. */
 #include "otel_int.h"
 
+__attribute__((weak)) const struct wd_cfg_var wd_otel_cfg[] = {WD_CFG_END};
+
 __attribute__((weak)) bool wd_otel_disabled = false;
 __attribute__((weak)) int64_t wd_otel_metric_interval_ms = 60000;
 __attribute__((weak)) int64_t wd_otel_metric_timeout_ms = 30000;
@@ -34,4 +36,22 @@ __attribute__((weak)) int wd_otlp_export(enum wd_otel_signal sig, const uint8_t 
 __attribute__((weak)) void wd_otel_get_stats(struct wd_otel_stats *out)
 {
 	*out = (struct wd_otel_stats){0};
+}
+
+/* No pipeline: wd_otel_init says so, and the rest does nothing. */
+__attribute__((weak)) int wd_otel_init(const char *service_name)
+{
+	(void)service_name;
+	return WD_EUNAVAIL;
+}
+
+__attribute__((weak)) int wd_otel_flush(int64_t deadline_ms)
+{
+	(void)deadline_ms;
+	return WD_EUNAVAIL;
+}
+
+__attribute__((weak)) void wd_otel_shutdown(int64_t deadline_ms)
+{
+	(void)deadline_ms;
 }
