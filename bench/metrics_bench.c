@@ -24,7 +24,7 @@ static void *run(void *arg)
 {
 	struct job *j = arg;
 	struct wd_attr a[] = {WD_A_STR("http.request.method", "GET"),
-			      WD_A_STR("http.route", "/orders/{id}")};
+	                      WD_A_STR("http.route", "/orders/{id}")};
 	for (long i = 0; i < j->n; i++) {
 		if (j->hist)
 			wd_metric_record(j->inst, (double)(i & 1023) / 1000.0, a, 2);
@@ -63,10 +63,10 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		iters = atol(argv[1]);
 	wd_log_set_level(WD_LOG_ERROR);
-	struct wd_instrument *c = wd_instrument_new(WD_COUNTER, "http.server.requests", "{request}",
-						    "", true, NULL, 0);
+	struct wd_instrument *c =
+	    wd_instrument_new(WD_COUNTER, "http.server.requests", "{request}", "", true, NULL, 0);
 	struct wd_instrument *h = wd_instrument_new(WD_HISTOGRAM, "http.server.request.duration",
-						    "s", "", false, NULL, 0);
+	                                            "s", "", false, NULL, 0);
 	printf("counter add, 2 attributes, 1 thread:            %6.1f ns/op\n", best(c, false, 1));
 	printf("histogram record, 2 attributes, 1 thread:       %6.1f ns/op\n", best(h, true, 1));
 	printf("counter add, 2 attributes, 2 threads same set:  %6.1f ns/op (wall time / ops)\n",
@@ -76,10 +76,10 @@ int main(int argc, char **argv)
 
 	/* 100 series: 50 counter series and 50 histogram series (each 17 lines). */
 	struct wd_instrument *pc = wd_instrument_new(WD_COUNTER, "orders.processed", "{order}",
-						     "Orders processed", true, NULL, 0);
-	struct wd_instrument *ph = wd_instrument_new(WD_HISTOGRAM, "db.client.operation.duration",
-						     "s", "Database operation duration", false, NULL,
-						     0);
+	                                             "Orders processed", true, NULL, 0);
+	struct wd_instrument *ph =
+	    wd_instrument_new(WD_HISTOGRAM, "db.client.operation.duration", "s",
+	                      "Database operation duration", false, NULL, 0);
 	char route[32];
 	for (int i = 0; i < 50; i++) {
 		snprintf(route, sizeof(route), "/route/%d", i);
