@@ -132,9 +132,13 @@ static void trim(const char **s, size_t *len)
 size_t wd_prom_metric_name(const char *name, const char *unit, enum wd_instrument_kind kind,
                            char *out, size_t outsz)
 {
-	static __thread struct tokens tk, main_u, per_u;
-	tk.n = main_u.n = per_u.n = 0;
-	tokenize(&tk, name, strlen(name));
+	/* 48 KiB of scratch: on the heap, called once per instrument per render. */
+	struct {
+		struct tokens tk, main_u, per_u;
+	} *t = xmalloc(sizeof(*t));
+	struct tokens *tk = &t->tk;
+	t->tk.n = t->main_u.n = t->per_u.n = 0;
+	tokenize(tk, name, strlen(name));
 
 	/* "By/s" -> bytes, per, second; annotations ("{request}") give no suffix. */
 	if (!unit)
@@ -145,7 +149,7 @@ size_t wd_prom_metric_name(const char *name, const char *unit, enum wd_instrumen
 	trim(&mu, &mlen);
 	if (mlen && !memchr(mu, '{', mlen) && !memchr(mu, '}', mlen)) {
 		const char *m = map_unit(mu, mlen, false);
-		m ? unit_tokens(&main_u, m, strlen(m)) : unit_tokens(&main_u, mu, mlen);
+		m ? unit_tokens(&t->main_u, m, strlen(m)) : unit_tokens(&t->main_u, mu, mlen);
 	}
 	if (slash) {
 		const char *pu = slash + 1;
@@ -153,41 +157,45 @@ size_t wd_prom_metric_name(const char *name, const char *unit, enum wd_instrumen
 		trim(&pu, &plen);
 		if (plen && !memchr(pu, '{', plen) && !memchr(pu, '}', plen)) {
 			const char *p = map_unit(pu, plen, true);
-			p ? unit_tokens(&per_u, p, strlen(p)) : unit_tokens(&per_u, pu, plen);
+			p ? unit_tokens(&t->per_u, p, strlen(p)) : unit_tokens(&t->per_u, pu, plen);
 		}
 	}
 	/* A unit the name already spells out is not repeated ("foo.seconds", s). */
 	char joined[256];
 	size_t jl = 0;
-	for (size_t i = 0; i < main_u.n; i++)
+	joined[0] = '\0';
+	for (size_t i = 0; i < t->main_u.n && jl < sizeof(joined); i++)
 		jl += (size_t)snprintf(joined + jl, sizeof(joined) - jl, "%s%s", i ? "_" : "",
-		                       main_u.t[i]);
-	bool add_main = main_u.n && !has_token(&tk, joined);
+		                       t->main_u.t[i]);
+	bool add_main = t->main_u.n && !has_token(tk, joined);
 	if (add_main)
-		for (size_t i = 0; i < main_u.n; i++)
-			add_token(&tk, main_u.t[i]);
-	if (per_u.n && !has_token(&tk, per_u.t[0])) {
-		add_token(&tk, "per");
-		for (size_t i = 0; i < per_u.n; i++)
-			add_token(&tk, per_u.t[i]);
+		for (size_t i = 0; i < t->main_u.n; i++)
+			add_token(tk, t->main_u.t[i]);
+	if (t->per_u.n && !has_token(tk, t->per_u.t[0])) {
+		add_token(tk, "per");
+		for (size_t i = 0; i < t->per_u.n; i++)
+			add_token(tk, t->per_u.t[i]);
 	}
 	if (kind == WD_COUNTER || kind == WD_OBS_COUNTER) {
-		remove_token(&tk, "total");
-		add_token(&tk, "total");
+		remove_token(tk, "total");
+		add_token(tk, "total");
 	}
 	if (!strcmp(unit, "1") && (kind == WD_GAUGE || kind == WD_OBS_GAUGE)) {
-		remove_token(&tk, "ratio");
-		add_token(&tk, "ratio");
+		remove_token(tk, "ratio");
+		add_token(tk, "ratio");
 	}
 
 	size_t n = 0;
-	if (outsz == 0)
+	if (outsz == 0) {
+		free(t);
 		return 0;
+	}
 	out[0] = '\0';
-	if (tk.n && tk.t[0][0] >= '0' && tk.t[0][0] <= '9')
+	if (tk->n && tk->t[0][0] >= '0' && tk->t[0][0] <= '9')
 		n += (size_t)snprintf(out + n, outsz - n, "_");
-	for (size_t i = 0; i < tk.n && n < outsz - 1; i++)
-		n += (size_t)snprintf(out + n, outsz - n, "%s%s", i ? "_" : "", tk.t[i]);
+	for (size_t i = 0; i < tk->n && n < outsz - 1; i++)
+		n += (size_t)snprintf(out + n, outsz - n, "%s%s", i ? "_" : "", tk->t[i]);
+	free(t);
 	return n < outsz ? n : outsz - 1;
 }
 
