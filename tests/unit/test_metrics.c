@@ -1,6 +1,8 @@
 /* test_metrics.c - aggregation of the metrics core: attribute sets, buckets, cardinality,
  * temporality, asynchronous instruments, registration rules. */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "../../src/otel/metrics_int.h"
@@ -429,6 +431,13 @@ TEST(metrics_long_and_hostile_attribute_values)
 	mcap_free(m);
 }
 
+static void *parked(void *arg)
+{
+	pthread_mutex_lock(arg);
+	pthread_mutex_unlock(arg);
+	return NULL;
+}
+
 TEST(metrics_process_metrics)
 {
 	wd_metrics_start();
@@ -456,7 +465,17 @@ TEST(metrics_process_metrics)
 	fclose(f);
 	struct mcap *thr = mcap_collect(WD_READER_OTLP, "process.thread.count");
 	ASSERT_TRUE(thr->found);
-	EXPECT_INT(thr->pts[0].i, 1);
+	EXPECT_TRUE(thr->pts[0].i >= 1);
+	/* One more thread shows as one more. */
+	pthread_t t;
+	pthread_mutex_t park = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&park);
+	pthread_create(&t, NULL, parked, &park);
+	struct mcap *thr2 = mcap_collect(WD_READER_OTLP, "process.thread.count");
+	EXPECT_INT(thr2->pts[0].i, thr->pts[0].i + 1);
+	pthread_mutex_unlock(&park);
+	pthread_join(t, NULL);
+	mcap_free(thr2);
 	struct mcap *up = mcap_collect(WD_READER_OTLP, "process.uptime");
 	ASSERT_TRUE(up->found);
 	EXPECT_TRUE(up->pts[0].d >= 0 && up->pts[0].d < 86400);
@@ -475,4 +494,74 @@ TEST(metrics_disabled_sdk_records_nothing)
 	wd_metric_add(c, 1, NULL, 0);
 	wd_otel_disabled = false;
 	EXPECT_TRUE(!mcap_has("test.off"));
+}
+
+struct hammer {
+	struct wd_instrument *c, *h;
+	int id;
+};
+
+static void *hammer_run(void *arg)
+{
+	struct hammer *hm = arg;
+	char v[32];
+	for (int i = 0; i < 20000; i++) {
+		/* New sets keep appearing while others collect: the table grows under load. */
+		snprintf(v, sizeof(v), "set-%d", (i * 7 + hm->id) % 600);
+		struct wd_attr a[] = {WD_A_STR("k", v), WD_A_INT("t", i % 2)};
+		wd_metric_add(hm->c, 1, a, 2);
+		wd_metric_record(hm->h, (double)(i % 20), a, 2);
+	}
+	return NULL;
+}
+
+static atomic_bool hammer_stop;
+
+static void *collect_run(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&hammer_stop)) {
+		struct wd_buf b = WD_BUF_INIT;
+		wd_metrics_prometheus(&b);
+		wd_buf_release(&b);
+	}
+	return NULL;
+}
+
+TEST_T(metrics_concurrent_records_and_collections_lose_nothing, 120)
+{
+	struct wd_instrument *c = wd_instrument_new(WD_COUNTER, "test.race", "", "", true, NULL, 0);
+	struct wd_instrument *h =
+	    wd_instrument_new(WD_HISTOGRAM, "test.race.h", "s", "", false, NULL, 0);
+	pthread_t t[4], col;
+	struct hammer hm[4];
+	pthread_create(&col, NULL, collect_run, NULL);
+	for (int i = 0; i < 4; i++) {
+		hm[i] = (struct hammer){c, h, i};
+		pthread_create(&t[i], NULL, hammer_run, &hm[i]);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	atomic_store(&hammer_stop, true);
+	pthread_join(col, NULL);
+	const char *names[] = {"test.race", "test.race.h"};
+	struct mcap *m[2];
+	mcap_collect_n(WD_READER_PROM, names, 2, m);
+	ASSERT_TRUE(m[0]->found && m[1]->found);
+	EXPECT_INT(m[0]->n, 1200);
+	EXPECT_INT(m[1]->n, 1200);
+	int64_t total = 0;
+	uint64_t count = 0, buckets = 0;
+	for (size_t i = 0; i < m[0]->n; i++)
+		total += m[0]->pts[i].i;
+	for (size_t i = 0; i < m[1]->n; i++) {
+		count += m[1]->pts[i].count;
+		for (size_t b = 0; b <= 14; b++)
+			buckets += m[1]->pts[i].b[b];
+	}
+	EXPECT_INT(total, 80000);
+	EXPECT_INT(count, 80000);
+	EXPECT_INT(buckets, 80000);
+	mcap_free(m[0]);
+	mcap_free(m[1]);
 }
