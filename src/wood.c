@@ -185,3 +185,9 @@ void wood_idempotency_key(const char *topic, int32_t partition, int64_t offset, 
 {
 	snprintf(out, outsz, "%s-%d-%lld", topic, (int)partition, (long long)offset);
 }
+
+void wood_simulated_failure(const char *message)
+{
+	wd_error("%s", message);
+	wood_span_error("SimulatedError", message);
+}
