@@ -1,6 +1,8 @@
 /* wood.c - the business model every wood role shares: types, statuses, validation, forms. */
 #include "woodctl/wood.h"
 
+#include "woodctl/log.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -189,5 +191,5 @@ void wood_idempotency_key(const char *topic, int32_t partition, int64_t offset, 
 void wood_simulated_failure(const char *message)
 {
 	wd_error("%s", message);
-	wood_span_error("SimulatedError", message);
+	/* The span side joins when the telemetry core lands. */
 }

@@ -29,12 +29,10 @@ void wood_api_db_error(struct wd_http_req *req, int rc, const char *unexpected)
 	case WD_ETIMEDOUT:
 		wd_http_reply_error(req, 503, "database did not answer in time, try again later");
 		break;
-	case WD_DB_EINPUT:
-		wd_http_reply_error(req, 400, "invalid value: %s", e->message);
-		break;
+	case WD_DB_EINPUT: wd_http_reply_error(req, 400, "invalid value: %s", e->message); break;
 	default:
 		wd_error("%s: %s (SQLSTATE %s)", unexpected, e->message,
-			 e->sqlstate[0] ? e->sqlstate : "none");
+		         e->sqlstate[0] ? e->sqlstate : "none");
 		wd_http_reply_error(req, 500, "%s", unexpected);
 		break;
 	}
@@ -71,19 +69,20 @@ static int claim_and_work(struct wd_db_conn *c, void *ud)
 		const char *p[] = {x->scope, x->key, x->digest};
 		int64_t claimed = 0;
 		rc = wd_db_conn_exec(c,
-				     "INSERT INTO idempotency_keys (scope, key, request_hash) "
-				     "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-				     3, p, &claimed);
+		                     "INSERT INTO idempotency_keys (scope, key, request_hash) "
+		                     "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+		                     3, p, &claimed);
 		if (rc)
 			return rc;
 		if (!claimed) {
 			/* The key is taken, by a finished request (a concurrent one made our INSERT
 			 * wait until it committed): replay what it answered. */
 			struct wd_db_result *r = NULL;
-			rc = wd_db_conn_query(c,
-					      "SELECT request_hash, status, body FROM idempotency_keys "
-					      "WHERE scope = $1 AND key = $2",
-					      2, p, &r);
+			rc = wd_db_conn_query(
+			    c,
+			    "SELECT request_hash, status, body FROM idempotency_keys "
+			    "WHERE scope = $1 AND key = $2",
+			    2, p, &r);
 			if (rc)
 				return rc;
 			int64_t status = 0;
@@ -91,17 +90,18 @@ static int claim_and_work(struct wd_db_conn *c, void *ud)
 			if (!hash || strcmp(hash, x->digest)) {
 				x->reply.status = 422;
 				x->reply.body = json_pack("{s:s+}", "error",
-							  "Idempotency-Key was already used for a "
-							  "different request: ",
-							  x->key);
+				                          "Idempotency-Key was already used for a "
+				                          "different request: ",
+				                          x->key);
 			} else if (wd_db_get_int(r, 0, 1, &status) || !wd_db_get(r, 0, 2)) {
 				x->reply.status = 409;
 				x->reply.body = json_pack("{s:s}", "error",
-							  "a request with this Idempotency-Key is "
-							  "still in progress");
+				                          "a request with this Idempotency-Key is "
+				                          "still in progress");
 			} else {
 				x->reply.status = (int)status;
-				x->reply.body = json_loads(wd_db_get(r, 0, 2), JSON_DECODE_ANY, NULL);
+				x->reply.body =
+				    json_loads(wd_db_get(r, 0, 2), JSON_DECODE_ANY, NULL);
 			}
 			wd_db_result_free(r);
 			return REPLY_WITHOUT_COMMIT;
@@ -118,16 +118,16 @@ static int claim_and_work(struct wd_db_conn *c, void *ud)
 		snprintf(status, sizeof(status), "%d", x->reply.status);
 		const char *p[] = {x->scope, x->key, status, body ? body : "null"};
 		rc = wd_db_conn_exec(c,
-				     "UPDATE idempotency_keys SET status = $3, body = $4 "
-				     "WHERE scope = $1 AND key = $2",
-				     4, p, NULL);
+		                     "UPDATE idempotency_keys SET status = $3, body = $4 "
+		                     "WHERE scope = $1 AND key = $2",
+		                     4, p, NULL);
 		free(body);
 	}
 	return rc;
 }
 
-void wood_api_run(struct wd_http_req *req, struct wd_db *db, const char *scope,
-                  const char *digest, wood_work_fn fn, void *ud, const char *unexpected)
+void wood_api_run(struct wd_http_req *req, struct wd_db *db, const char *scope, const char *digest,
+                  wood_work_fn fn, void *ud, const char *unexpected)
 {
 	struct run_ctx x = {.scope = scope, .digest = digest, .fn = fn, .ud = ud};
 	x.key = wd_http_header(req, "Idempotency-Key");
@@ -138,9 +138,9 @@ void wood_api_run(struct wd_http_req *req, struct wd_db *db, const char *scope,
 			ok = (unsigned char)x.key[i] > 0x20 && (unsigned char)x.key[i] < 0x7f;
 		if (!ok) {
 			wd_http_reply_error(req, 400,
-					    "Idempotency-Key must be 1 to %d printable characters "
-					    "without spaces",
-					    KEY_MAX);
+			                    "Idempotency-Key must be 1 to %d printable characters "
+			                    "without spaces",
+			                    KEY_MAX);
 			return;
 		}
 	}
@@ -175,11 +175,11 @@ int wood_api_main(const char *component, const struct wd_db_migration *migration
 	if (!st->db)
 		return wd_fail(1, "no database pool: the role table must ask for WD_SETUP_DB");
 	struct wd_http_server_opts opts = {
-		.port = port,
-		.routes = routes,
-		.ud = st,
-		.ready = wood_api_ready,
-		.ready_ud = st,
+	    .port = port,
+	    .routes = routes,
+	    .ud = st,
+	    .ready = wood_api_ready,
+	    .ready_ud = st,
 	};
 	struct wd_http_server *srv = NULL;
 	if (wd_http_server_start(&opts, &srv))

@@ -42,8 +42,8 @@ typedef int (*wood_work_fn)(struct wd_db_conn *c, void *ud, struct wood_reply *o
  * request gets 422, and a concurrent duplicate waits for the first to finish. unexpected
  * is the 500 message ("Unexpected error during order creation").
  */
-void wood_api_run(struct wd_http_req *req, struct wd_db *db, const char *scope,
-                  const char *digest, wood_work_fn fn, void *ud, const char *unexpected);
+void wood_api_run(struct wd_http_req *req, struct wd_db *db, const char *scope, const char *digest,
+                  wood_work_fn fn, void *ud, const char *unexpected);
 
 /* Readiness for /ready: the database answers and the schema is in place. */
 struct wood_api_state {

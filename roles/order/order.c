@@ -25,9 +25,9 @@ static double error_rate;
 static int64_t port;
 
 const struct wd_cfg_var order_cfg[] = {
-	WOOD_CFG_ERROR_RATE(error_rate),
-	WD_CFG_I("PORT", WOOD_PORT_ORDER, 1, 65535, port, "TCP port the order API listens on"),
-	WD_CFG_END,
+    WOOD_CFG_ERROR_RATE(error_rate),
+    WD_CFG_I("PORT", WOOD_PORT_ORDER, 1, 65535, port, "TCP port the order API listens on"),
+    WD_CFG_END,
 };
 
 static struct wood_api_state state;
@@ -45,8 +45,8 @@ static json_t *order_json(const struct wd_db_result *r, int row)
 	wd_db_get_int(r, row, 2, &quantity);
 	wood_status_parse(wd_db_get(r, row, 3), &s);
 	return json_pack("{s:I, s:s, s:I, s:s}", "id", (json_int_t)id, "order_status",
-			 wood_status_wire(s), "quantity", (json_int_t)quantity, "wood_type",
-			 wood_type_wire(t));
+	                 wood_status_wire(s), "quantity", (json_int_t)quantity, "wood_type",
+	                 wood_type_wire(t));
 }
 
 static json_t *orders_json(const struct wd_db_result *r)
@@ -80,9 +80,9 @@ static int insert_order(struct wd_db_conn *c, void *ud, struct wood_reply *out)
 	const char *p[] = {wood_type_label(it->type), q, wood_status_label(WOOD_REGISTERED)};
 	struct wd_db_result *r = NULL;
 	int rc = wd_db_conn_query(c,
-				  "INSERT INTO orders (wood_type, quantity, order_status) "
-				  "VALUES ($1, $2, $3) RETURNING " COLUMNS,
-				  3, p, &r);
+	                          "INSERT INTO orders (wood_type, quantity, order_status) "
+	                          "VALUES ($1, $2, $3) RETURNING " COLUMNS,
+	                          3, p, &r);
 	if (!rc) {
 		out->status = 201;
 		out->body = order_json(r, 0);
@@ -108,9 +108,10 @@ static void create(struct wd_http_req *req)
 		return;
 	}
 	char digest[64];
-	snprintf(digest, sizeof(digest), "%s:%lld", wood_type_wire(it.type), (long long)it.quantity);
+	snprintf(digest, sizeof(digest), "%s:%lld", wood_type_wire(it.type),
+	         (long long)it.quantity);
 	wood_api_run(req, state.db, "order", digest, insert_order, &it,
-		     "Unexpected error during order creation");
+	             "Unexpected error during order creation");
 }
 
 /* skip and limit, the seed's pagination; limit 10 by default. */
@@ -119,8 +120,8 @@ static int page(struct wd_http_req *req, char skip[24], char limit[24])
 	int64_t s, l;
 	if (wd_http_query_int(req, "skip", 0, 0, INT32_MAX, &s) ||
 	    wd_http_query_int(req, "limit", 10, 0, 10000, &l)) {
-		wd_http_reply_error(req, 400,
-				    "skip and limit must be integers (skip >= 0, 0 <= limit <= 10000)");
+		wd_http_reply_error(
+		    req, 400, "skip and limit must be integers (skip >= 0, 0 <= limit <= 10000)");
 		return WD_EINVAL;
 	}
 	snprintf(skip, 24, "%lld", (long long)s);
@@ -129,7 +130,7 @@ static int page(struct wd_http_req *req, char skip[24], char limit[24])
 }
 
 static void reply_rows(struct wd_http_req *req, const char *sql, int n, const char *const *p,
-		       const char *unexpected)
+                       const char *unexpected)
 {
 	struct wd_db_result *r = NULL;
 	int rc = wd_db_query(state.db, sql, n, p, &r);
@@ -148,14 +149,14 @@ static void list(struct wd_http_req *req)
 		return;
 	const char *p[] = {skip, limit};
 	reply_rows(req, "SELECT " COLUMNS " FROM orders ORDER BY id OFFSET $1 LIMIT $2", 2, p,
-		   "Unexpected error during order list");
+	           "Unexpected error during order list");
 }
 
 static void by_status(struct wd_http_req *req)
 {
 	char skip[24], limit[24];
 	if (wood_api_simulate(req, error_rate, 502,
-			      "Simulated API error during order list by status") ||
+	                      "Simulated API error during order list by status") ||
 	    not_ready(req))
 		return;
 	const char *text = wd_http_param(req, "status");
@@ -168,9 +169,9 @@ static void by_status(struct wd_http_req *req)
 		return;
 	const char *p[] = {wood_status_label(s), skip, limit};
 	reply_rows(req,
-		   "SELECT " COLUMNS " FROM orders WHERE order_status = $1 ORDER BY id "
-		   "OFFSET $2 LIMIT $3",
-		   3, p, "Unexpected error during order list by status");
+	           "SELECT " COLUMNS " FROM orders WHERE order_status = $1 ORDER BY id "
+	           "OFFSET $2 LIMIT $3",
+	           3, p, "Unexpected error during order list by status");
 }
 
 /* The {id} of the path; the seed's framework answered 404 for a non-integer id. */
@@ -178,7 +179,8 @@ static int order_id(struct wd_http_req *req, char id[24])
 {
 	int64_t v;
 	if (wd_http_param_int(req, "id", 1, INT32_MAX, &v)) {
-		wd_http_reply_error(req, 404, "Order not found: order id must be a positive integer");
+		wd_http_reply_error(req, 404,
+		                    "Order not found: order id must be a positive integer");
 		return WD_EINVAL;
 	}
 	snprintf(id, 24, "%lld", (long long)v);
@@ -207,7 +209,7 @@ static void update(struct wd_http_req *req)
 {
 	char id[24];
 	if (wood_api_simulate(req, error_rate, 502,
-			      "Simulated API error during order status update") ||
+	                      "Simulated API error during order status update") ||
 	    not_ready(req) || order_id(req, id))
 		return;
 	json_t *body = wd_http_json(req);
@@ -219,17 +221,18 @@ static void update(struct wd_http_req *req)
 	enum wood_status s;
 	if (!json_is_string(st) || wood_status_parse(json_string_value(st), &s) ||
 	    strcmp(json_string_value(st), wood_status_wire(s))) {
-		wd_http_reply_error(req, 400,
-				    "Invalid order status: expected one of ready, shipped, blocked, "
-				    "closed, unknown, registered");
+		wd_http_reply_error(
+		    req, 400,
+		    "Invalid order status: expected one of ready, shipped, blocked, "
+		    "closed, unknown, registered");
 		return;
 	}
 	/* Any status from any status, as in the seed (there are no transition rules). */
 	const char *p[] = {id, wood_status_label(s)};
 	struct wd_db_result *r = NULL;
 	int rc = wd_db_query(state.db,
-			     "UPDATE orders SET order_status = $2 WHERE id = $1 RETURNING " COLUMNS,
-			     2, p, &r);
+	                     "UPDATE orders SET order_status = $2 WHERE id = $1 RETURNING " COLUMNS,
+	                     2, p, &r);
 	if (rc)
 		wood_api_db_error(req, rc, "Unexpected error during order status update");
 	else if (!wd_db_nrows(r))
@@ -240,18 +243,15 @@ static void update(struct wd_http_req *req)
 }
 
 static const struct wd_http_route routes[] = {
-	{"POST", "/orders", create, WD_HTTP_JSON},
-	{"GET", "/orders", list, 0},
-	{"GET", "/orders/status/{status}", by_status, 0},
-	{"GET", "/orders/{id}", read_one, 0},
-	{"PUT", "/orders/{id}", update, WD_HTTP_JSON},
-	WD_HTTP_ROUTE_END,
+    {"POST", "/orders", create, WD_HTTP_JSON},        {"GET", "/orders", list, 0},
+    {"GET", "/orders/status/{status}", by_status, 0}, {"GET", "/orders/{id}", read_one, 0},
+    {"PUT", "/orders/{id}", update, WD_HTTP_JSON},    WD_HTTP_ROUTE_END,
 };
 
 int order_main(int argc, char **argv)
 {
 	WD_UNUSED(argc);
 	WD_UNUSED(argv);
-	return wood_api_main(WOOD_SCHEMA_ORDER, wood_schema_order, wood_schema_order_len,
-			     (int)port, routes, &state);
+	return wood_api_main(WOOD_SCHEMA_ORDER, wood_schema_order, wood_schema_order_len, (int)port,
+	                     routes, &state);
 }

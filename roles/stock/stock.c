@@ -25,9 +25,9 @@ static double error_rate;
 static int64_t port;
 
 const struct wd_cfg_var stock_cfg[] = {
-	WOOD_CFG_ERROR_RATE(error_rate),
-	WD_CFG_I("PORT", WOOD_PORT_STOCK, 1, 65535, port, "TCP port the stock API listens on"),
-	WD_CFG_END,
+    WOOD_CFG_ERROR_RATE(error_rate),
+    WD_CFG_I("PORT", WOOD_PORT_STOCK, 1, 65535, port, "TCP port the stock API listens on"),
+    WD_CFG_END,
 };
 
 static struct wood_api_state state;
@@ -39,7 +39,7 @@ static json_t *stock_json(const struct wd_db_result *r, int row)
 	wood_type_parse(wd_db_get(r, row, 0), &t);
 	wd_db_get_int(r, row, 1, &quantity);
 	return json_pack("{s:I, s:s}", "quantity", (json_int_t)quantity, "wood_type",
-			 wood_type_wire(t));
+	                 wood_type_wire(t));
 }
 
 static bool not_ready(struct wd_http_req *req)
@@ -81,11 +81,11 @@ static int add_delivery(struct wd_db_conn *c, void *ud, struct wood_reply *out)
 	struct wd_db_result *r = NULL;
 	/* Accumulate in one statement, so concurrent deliveries never lose one another. */
 	int rc = wd_db_conn_query(c,
-				  "INSERT INTO stocks (wood_type, quantity) VALUES ($1, $2) "
-				  "ON CONFLICT (wood_type) DO UPDATE "
-				  "SET quantity = stocks.quantity + EXCLUDED.quantity "
-				  "RETURNING wood_type, quantity",
-				  2, p, &r);
+	                          "INSERT INTO stocks (wood_type, quantity) VALUES ($1, $2) "
+	                          "ON CONFLICT (wood_type) DO UPDATE "
+	                          "SET quantity = stocks.quantity + EXCLUDED.quantity "
+	                          "RETURNING wood_type, quantity",
+	                          2, p, &r);
 	if (!rc) {
 		out->status = 201;
 		out->body = stock_json(r, 0);
@@ -104,9 +104,9 @@ static void create(struct wd_http_req *req)
 		return;
 	char digest[64];
 	snprintf(digest, sizeof(digest), "add:%s:%lld", wood_type_wire(it.type),
-		 (long long)it.quantity);
+	         (long long)it.quantity);
 	wood_api_run(req, state.db, "stock", digest, add_delivery, &it,
-		     "Unexpected error during stock creation");
+	             "Unexpected error during stock creation");
 }
 
 static int take(struct wd_db_conn *c, void *ud, struct wood_reply *out)
@@ -118,22 +118,23 @@ static int take(struct wd_db_conn *c, void *ud, struct wood_reply *out)
 	struct wd_db_result *r = NULL;
 	/* Check and take in one statement: two decreases can never both see the same stock. */
 	int rc = wd_db_conn_query(c,
-				  "UPDATE stocks SET quantity = quantity - $2 "
-				  "WHERE wood_type = $1 AND quantity >= $2 "
-				  "RETURNING wood_type, quantity",
-				  2, p, &r);
+	                          "UPDATE stocks SET quantity = quantity - $2 "
+	                          "WHERE wood_type = $1 AND quantity >= $2 "
+	                          "RETURNING wood_type, quantity",
+	                          2, p, &r);
 	if (!rc && wd_db_nrows(r)) {
 		out->status = 200;
 		out->body = stock_json(r, 0);
 	} else if (!rc) {
 		wd_db_result_free(r);
 		r = NULL;
-		rc = wd_db_conn_query(c, "SELECT wood_type, quantity FROM stocks WHERE wood_type = $1",
-				      1, p, &r);
+		rc = wd_db_conn_query(
+		    c, "SELECT wood_type, quantity FROM stocks WHERE wood_type = $1", 1, p, &r);
 		if (!rc) {
 			out->status = wd_db_nrows(r) ? 400 : 404;
-			out->body = json_pack("{s:s}", "error",
-					      wd_db_nrows(r) ? "Insufficient stock" : "Stock not found");
+			out->body =
+			    json_pack("{s:s}", "error",
+			              wd_db_nrows(r) ? "Insufficient stock" : "Stock not found");
 		}
 	}
 	wd_db_result_free(r);
@@ -150,9 +151,9 @@ static void decrease(struct wd_http_req *req)
 		return;
 	char digest[64];
 	snprintf(digest, sizeof(digest), "take:%s:%lld", wood_type_wire(it.type),
-		 (long long)it.quantity);
+	         (long long)it.quantity);
 	wood_api_run(req, state.db, "stock", digest, take, &it,
-		     "Unexpected error during stock decrease");
+	             "Unexpected error during stock decrease");
 }
 
 static void list(struct wd_http_req *req)
@@ -163,8 +164,8 @@ static void list(struct wd_http_req *req)
 		return;
 	if (wd_http_query_int(req, "skip", 0, 0, INT32_MAX, &skip) ||
 	    wd_http_query_int(req, "limit", 10, 0, 10000, &limit)) {
-		wd_http_reply_error(req, 400,
-				    "skip and limit must be integers (skip >= 0, 0 <= limit <= 10000)");
+		wd_http_reply_error(
+		    req, 400, "skip and limit must be integers (skip >= 0, 0 <= limit <= 10000)");
 		return;
 	}
 	char s[24], l[24];
@@ -173,9 +174,9 @@ static void list(struct wd_http_req *req)
 	const char *p[] = {s, l};
 	struct wd_db_result *r = NULL;
 	int rc = wd_db_query(state.db,
-			     "SELECT wood_type, quantity FROM stocks ORDER BY wood_type "
-			     "OFFSET $1 LIMIT $2",
-			     2, p, &r);
+	                     "SELECT wood_type, quantity FROM stocks ORDER BY wood_type "
+	                     "OFFSET $1 LIMIT $2",
+	                     2, p, &r);
 	if (rc) {
 		wood_api_db_error(req, rc, "Unexpected error during stock list");
 	} else {
@@ -196,15 +197,15 @@ static void read_one(struct wd_http_req *req)
 	enum wood_type t;
 	/* The seed also matched the upper-case name (OAK); an unknown one was a 500 there. */
 	if (wood_type_parse(text, &t)) {
-		wd_http_reply_error(req, 400,
-				    "Invalid wood type: %s (expected oak, maple, birch, elm or pine)",
-				    text);
+		wd_http_reply_error(
+		    req, 400, "Invalid wood type: %s (expected oak, maple, birch, elm or pine)",
+		    text);
 		return;
 	}
 	const char *p[] = {wood_type_label(t)};
 	struct wd_db_result *r = NULL;
-	int rc = wd_db_query(state.db, "SELECT wood_type, quantity FROM stocks WHERE wood_type = $1",
-			     1, p, &r);
+	int rc = wd_db_query(
+	    state.db, "SELECT wood_type, quantity FROM stocks WHERE wood_type = $1", 1, p, &r);
 	if (rc)
 		wood_api_db_error(req, rc, "Unexpected error during stock read");
 	else if (!wd_db_nrows(r))
@@ -215,17 +216,17 @@ static void read_one(struct wd_http_req *req)
 }
 
 static const struct wd_http_route routes[] = {
-	{"POST", "/stocks", create, WD_HTTP_JSON},
-	{"GET", "/stocks", list, 0},
-	{"POST", "/stocks/decrease", decrease, WD_HTTP_JSON},
-	{"GET", "/stocks/{wood_type}", read_one, 0},
-	WD_HTTP_ROUTE_END,
+    {"POST", "/stocks", create, WD_HTTP_JSON},
+    {"GET", "/stocks", list, 0},
+    {"POST", "/stocks/decrease", decrease, WD_HTTP_JSON},
+    {"GET", "/stocks/{wood_type}", read_one, 0},
+    WD_HTTP_ROUTE_END,
 };
 
 int stock_main(int argc, char **argv)
 {
 	WD_UNUSED(argc);
 	WD_UNUSED(argv);
-	return wood_api_main(WOOD_SCHEMA_STOCK, wood_schema_stock, wood_schema_stock_len,
-			     (int)port, routes, &state);
+	return wood_api_main(WOOD_SCHEMA_STOCK, wood_schema_stock, wood_schema_stock_len, (int)port,
+	                     routes, &state);
 }
