@@ -62,12 +62,15 @@ MAIN_OBJ := $(B)/obj/src/main.o $(B)/obj/src/version.o
 STUB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/static/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC)) $(B)/obj/src/version.o
+# Small programs that link the cores: test drivers (tests/otel) and benchmarks (bench).
+PROG_SRC := $(wildcard tests/otel/*.c bench/*.c)
+PROG_BIN := $(patsubst %.c,$(B)/%,$(PROG_SRC))
 
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY := $(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 BUILD_DATE := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all static test check deps lint format run clean links FORCE
+.PHONY: all static test check deps lint format run clean links progs FORCE
 .DEFAULT_GOAL := all
 
 all: $(B)/woodctl links
@@ -95,7 +98,19 @@ $(B)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
 
-test: $(B)/woodctl links $(B)/unit-tests
+progs: $(PROG_BIN)
+
+$(B)/tests/otel/%: $(B)/obj/tests/otel/%.o $(LIB_OBJ) $(B)/obj/src/version.o
+	@echo "  LINK    $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
+
+$(B)/bench/%: $(B)/obj/bench/%.o $(LIB_OBJ) $(B)/obj/src/version.o
+	@echo "  LINK    $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
+
+test: $(B)/woodctl links $(B)/unit-tests $(PROG_BIN)
 	$(Q)WOODCTL=$(CURDIR)/$(B)/woodctl UNIT=$(CURDIR)/$(B)/unit-tests SAN=$(SAN) \
 		tests/run.sh
 
@@ -121,7 +136,8 @@ format:
 		$(shell find include -name '*.h')
 
 clean:
-	rm -rf build/san build/obj build/gen build/static build/bin build/woodctl build/unit-tests
+	rm -rf build/san build/obj build/gen build/static build/bin build/woodctl build/unit-tests \
+		build/tests build/bench
 
 # ---- compilation ----
 

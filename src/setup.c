@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 #include "woodctl/run.h"
 
 /* The settings tables of the cores, and which setup flag brings each in (0: always). */
@@ -18,7 +19,8 @@ static const struct {
 	const char *title;
 	const struct wd_cfg_var *table;
 } core_tables[] = {
-	{0, "logging", wd_log_cfg},
+    {0, "logging", wd_log_cfg},
+    {WD_SETUP_TELEMETRY, "telemetry", wd_otel_cfg},
 };
 
 int wd_setup_config(const struct wd_role *role, struct wd_buf *err)
@@ -48,6 +50,13 @@ int wd_setup_start(const struct wd_role *role)
 {
 	wd_run_init();
 	wd_log_init(role->name, STDOUT_FILENO);
+	if (role->setup & WD_SETUP_TELEMETRY) {
+		/* Registers its own flush at WD_STOP_TELEMETRY; WD_EINVAL is a settings error
+		 * already reported on stderr (the dispatcher exits 2). */
+		int rc = wd_otel_init(role->name);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
@@ -59,6 +68,7 @@ void wd_setup_versions(FILE *out)
 	fprintf(out, "libpq        %d.%d\n", pq / 10000, pq % 10000);
 	fprintf(out, "civetweb     %s\n", mg_version());
 	fprintf(out, "jansson      %s\n", jansson_version_str());
-	fprintf(out, "libcurl      %s (%s)\n", cv->version, cv->ssl_version ? cv->ssl_version : "no TLS");
+	fprintf(out, "libcurl      %s (%s)\n", cv->version,
+	        cv->ssl_version ? cv->ssl_version : "no TLS");
 	fprintf(out, "protobuf-c   %s\n", protobuf_c_version());
 }
