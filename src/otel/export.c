@@ -81,8 +81,9 @@ static void kick(struct proc *p)
 void wd_otel_submit_span(struct wd_span *s)
 {
 	struct proc *p = &P[0];
-	if (p->exporter == WD_EXP_NONE || !wd_ring_push(&p->q, s)) {
-		if (p->exporter != WD_EXP_NONE)
+	bool off = p->exporter == WD_EXP_NONE || !p->q.cells;
+	if (off || !wd_ring_push(&p->q, s)) {
+		if (!off)
 			atomic_fetch_add_explicit(&p->dropped, 1, memory_order_relaxed);
 		wd_span_release(s);
 		return;
@@ -93,7 +94,7 @@ void wd_otel_submit_span(struct wd_span *s)
 bool wd_otel_submit_log(struct wd_lrec *r)
 {
 	struct proc *p = &P[1];
-	if (p->exporter == WD_EXP_NONE)
+	if (p->exporter == WD_EXP_NONE || !p->q.cells)
 		return false;
 	if (!wd_ring_push(&p->q, r))
 		return false;
