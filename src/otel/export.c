@@ -163,12 +163,10 @@ static size_t export_batch(struct proc *p)
 		             : wd_otel_encode_logs(&p->body, (struct wd_lrec *const *)p->items, n);
 		if (rc == 0) {
 			/* The batch processor's own limit on top of the exporter's. */
-			int64_t dl = p->conf.timeout_ms ? mono() + p->conf.timeout_ms * 1000000 : 0;
-			int64_t hard = atomic_load(&wd_otlp_hard_deadline_ns);
-			if (dl && (!hard || dl < hard))
-				atomic_store(&wd_otlp_hard_deadline_ns, dl);
+			wd_otlp_batch_deadline_ns =
+			    p->conf.timeout_ms ? mono() + p->conf.timeout_ms * 1000000 : 0;
 			rc = wd_otlp_export(p->sig, p->body.p, p->body.len);
-			atomic_store(&wd_otlp_hard_deadline_ns, hard);
+			wd_otlp_batch_deadline_ns = 0;
 		} else {
 			wd_logf(WD_LOG_ERROR, "otel", NULL, 0,
 			        "cannot encode %zu %s: request over 64 MiB, dropped", n, p->what);

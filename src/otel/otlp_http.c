@@ -18,6 +18,7 @@
 #define ERROR_EVERY_NS (10 * 1000000000LL)
 
 _Atomic int64_t wd_otlp_hard_deadline_ns;
+int64_t wd_otlp_batch_deadline_ns;
 
 static const char *const sig_name[] = {"traces", "metrics", "logs"};
 
@@ -217,16 +218,33 @@ unreadable:
 	return;
 }
 
+/* The export's own deadline tightened by whatever shutdown has set since it began. */
+static int64_t effective(int64_t deadline)
+{
+	int64_t hard = atomic_load(&wd_otlp_hard_deadline_ns);
+	return hard && (!deadline || hard < deadline) ? hard : deadline;
+}
+
 static int64_t remaining_ms(int64_t deadline)
 {
+	deadline = effective(deadline);
 	return deadline ? (deadline - wd_monotonic_ns()) / 1000000 : INT64_MAX;
 }
 
-static void sleep_ms(int64_t ms)
+/* Sleeps in short slices so a shutdown that starts meanwhile cuts the wait short. */
+static void sleep_ms(int64_t ms, int64_t deadline)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) != 0)
-		;
+	int64_t until = wd_monotonic_ns() + ms * 1000000;
+	for (;;) {
+		int64_t now = wd_monotonic_ns();
+		int64_t d = effective(deadline);
+		int64_t end = d && d < until ? d : until;
+		if (now >= end)
+			return;
+		int64_t slice = end - now < 50000000 ? end - now : 50000000;
+		struct timespec ts = {0, (long)slice};
+		nanosleep(&ts, NULL);
+	}
 }
 
 int wd_otlp_export(enum wd_otel_signal sig, const uint8_t *body, size_t len)
@@ -248,6 +266,8 @@ int wd_otlp_export(enum wd_otel_signal sig, const uint8_t *body, size_t len)
 	int64_t hard = atomic_load(&wd_otlp_hard_deadline_ns);
 	if (hard && (!deadline || hard < deadline))
 		deadline = hard;
+	if (wd_otlp_batch_deadline_ns && (!deadline || wd_otlp_batch_deadline_ns < deadline))
+		deadline = wd_otlp_batch_deadline_ns;
 
 	if (!S[sig].curl) {
 		S[sig].curl = curl_easy_init();
@@ -342,7 +362,7 @@ int wd_otlp_export(enum wd_otel_signal sig, const uint8_t *body, size_t len)
 			rc = WD_EINVAL;
 			break;
 		}
-		sleep_ms(wait);
+		sleep_ms(wait, deadline);
 	}
 	free(r.body);
 	free(zbody);

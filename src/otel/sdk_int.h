@@ -231,6 +231,8 @@ void wd_otel_console_log(const struct wd_lrec *r, struct wd_buf *out);
 
 /* Wall-clock limit (monotonic ns, 0: none) every export obeys; set by shutdown. */
 extern _Atomic int64_t wd_otlp_hard_deadline_ns;
+/* The batch processor's limit for the export in progress (exporter thread only, 0: none). */
+extern int64_t wd_otlp_batch_deadline_ns;
 void wd_otlp_init(void);
 
 /* Pure helpers, exposed for tests: seconds to wait from a Retry-After value (-1 when
