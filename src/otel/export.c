@@ -108,6 +108,15 @@ void wd_otel_count_log_drop(void)
 		atomic_fetch_add_explicit(&P[1].dropped, 1, memory_order_relaxed);
 }
 
+size_t wd_otel_take(enum wd_otel_signal sig, void **out, size_t max)
+{
+	struct proc *p = &P[sig == WD_SIG_TRACES ? 0 : 1];
+	size_t n = 0;
+	while (p->q.cells && n < max && (out[n] = wd_ring_pop(&p->q)))
+		n++;
+	return n;
+}
+
 static void free_item(struct proc *p, void *it)
 {
 	if (p->sig == WD_SIG_TRACES)

@@ -205,6 +205,9 @@ void wd_otel_submit_span(struct wd_span *s);
 /* Same for a log record copied by the sink (logs.c). */
 bool wd_otel_submit_log(struct wd_lrec *r);
 void wd_otel_count_log_drop(void);
+/* Takes up to max queued items of a signal (spans or wd_lrec), for benchmarks and tests
+ * that drive the encoder themselves; the caller releases them. */
+size_t wd_otel_take(enum wd_otel_signal sig, void **out, size_t max);
 
 /* ---- Encoding (encode.c) ----------------------------------------------------------- */
 
