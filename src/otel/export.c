@@ -258,7 +258,12 @@ static void *exporter_main(void *arg)
 			warn_drops(p, mono());
 		}
 		if (metrics && (stop || flush || now >= metrics_due_ns)) {
+			/* OTEL_METRIC_EXPORT_TIMEOUT bounds the whole collection and delivery. */
+			wd_otlp_batch_deadline_ns =
+			    wd_otel_metric_timeout_ms ? mono() + wd_otel_metric_timeout_ms * 1000000
+			                              : 0;
 			wd_metrics_export(stop);
+			wd_otlp_batch_deadline_ns = 0;
 			metrics_due_ns = mono() + wd_otel_metric_interval_ms * 1000000;
 		}
 
@@ -305,6 +310,8 @@ int wd_otel_init(const char *service_name)
 	}
 	wd_buf_release(&err);
 	started = true;
+	/* Even without the SDK, log lines carry the ids of the context passed along. */
+	wd_log_set_context_fn(wd_otel_log_context);
 	if (wd_otel_disabled)
 		return 0;
 
@@ -331,7 +338,6 @@ int wd_otel_init(const char *service_name)
 		return wd_fail(WD_EIO, "cannot start the telemetry exporter thread: %s",
 		               strerror(rc));
 	}
-	wd_log_set_context_fn(wd_otel_log_context);
 	wd_log_set_sink(wd_otel_log_sink, NULL);
 	wd_run_on_stop(WD_STOP_TELEMETRY, stop_hook, NULL);
 	return 0;
