@@ -44,6 +44,10 @@ struct wd_attr {
 
 /* Every OTEL_* setting woodctl honours; loaded by the dispatcher for telemetry roles. */
 extern const struct wd_cfg_var wd_otel_cfg[];
+/* Checks what the table cannot (comma and key=value lists, grpc/http/json, batch sizes
+ * against queue sizes, OTEL_RESOURCE_ATTRIBUTES) after wd_otel_cfg was loaded: one line
+ * per problem in err, naming the variable. Returns the number of problems. */
+int wd_otel_cfg_check(struct wd_buf *err);
 
 /*
  * Starts the SDK for a service (service.name defaults to it unless OTEL_SERVICE_NAME is

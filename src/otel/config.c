@@ -420,3 +420,8 @@ int wd_otel_conf_finish(struct wd_buf *err)
 	}
 	return bad;
 }
+
+int wd_otel_cfg_check(struct wd_buf *err)
+{
+	return wd_otel_conf_finish(err) + wd_otel_resource_check(err);
+}

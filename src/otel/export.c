@@ -301,8 +301,7 @@ int wd_otel_init(const char *service_name)
 	if (started)
 		return 0;
 	struct wd_buf err = WD_BUF_INIT;
-	int bad = wd_otel_conf_finish(&err);
-	bad += wd_otel_resource_check(&err);
+	int bad = wd_otel_cfg_check(&err);
 	if (bad) {
 		fputs(err.ptr, stderr);
 		wd_buf_release(&err);
