@@ -225,6 +225,17 @@ static int64_t effective(int64_t deadline)
 	return hard && (!deadline || hard < deadline) ? hard : deadline;
 }
 
+/* Aborts a transfer in progress once shutdown's deadline has passed. */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	WD_UNUSED(dt);
+	WD_UNUSED(dn);
+	WD_UNUSED(ut);
+	WD_UNUSED(un);
+	int64_t d = effective(*(int64_t *)ud);
+	return d && wd_monotonic_ns() >= d;
+}
+
 static int64_t remaining_ms(int64_t deadline)
 {
 	deadline = effective(deadline);
@@ -303,6 +314,9 @@ int wd_otlp_export(enum wd_otel_signal sig, const uint8_t *body, size_t len)
 		curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
 		if (deadline)
 			curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(left > 0 ? left : 1));
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &deadline);
 		CURLcode cc = curl_easy_perform(c);
 		long status = 0;
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -315,6 +329,8 @@ int wd_otlp_export(enum wd_otel_signal sig, const uint8_t *body, size_t len)
 				rc = WD_EIO;
 				break;
 			}
+			if (cc == CURLE_ABORTED_BY_CALLBACK)
+				continue; /* the deadline passed: reported as a time-out above */
 			bool transient = cc == CURLE_COULDNT_CONNECT ||
 			                 cc == CURLE_COULDNT_RESOLVE_HOST ||
 			                 cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_SEND_ERROR ||

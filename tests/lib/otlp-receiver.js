@@ -10,6 +10,7 @@
 //     429:Retry-After=1       a status with a Retry-After header (seconds or an HTTP date,
 //                             e.g. 503:Retry-After=date+2 for two seconds from now)
 //     partial                 200 with partial_success {rejected 3, "3 items rejected"}
+//     hang                    never answer (the connection stays open)
 //   Each request N (from 1) gives DIR/N.body and DIR/N.json.
 'use strict';
 const fs = require('fs');
@@ -56,7 +57,9 @@ const server = http.createServer((req, res) => {
       if (v.startsWith('date+')) v = new Date(Date.now() + 1000 * Number(v.slice(5)) + 999).toUTCString();
       headers['Retry-After'] = v;
     }
-    if (code === 'partial') {
+    if (code === 'hang') {
+      return;
+    } else if (code === 'partial') {
       res.writeHead(200, headers);
       res.end(partialBody(3, '3 items rejected'));
     } else if (code === '200') {

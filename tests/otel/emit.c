@@ -7,7 +7,13 @@
  *   emit load N            N spans (4 attributes each) as fast as possible
  *   emit logs N            N log records
  *   emit hostile           malformed headers and hostile attribute values
+ *   emit threads T N       T threads ending N spans each, concurrently
+ *
+ * EMIT_LINGER_MS waits that long after emitting (before EMIT_FLUSH=1 flushes, if set,
+ * and before shutdown); EMIT_SHUTDOWN_MS is the shutdown deadline (default 15000).
  */
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +135,8 @@ static int load(long n, bool logs)
 		wd_span_end(wd_span_start("load", WD_SPAN_INTERNAL, NULL, a, 4));
 	}
 	int64_t t1 = wd_monotonic_ns();
-	printf("{\"emitted\":%ld,\"emit_ms\":%.3f}\n", n, (double)(t1 - t0) / 1e6);
+	printf("{\"emitted\":%ld,\"emit_ms\":%.3f,\"done_unix_ms\":%lld}\n", n,
+	       (double)(t1 - t0) / 1e6, (long long)(wd_now_ns() / 1000000));
 	fflush(stdout);
 	return 0;
 }
@@ -177,6 +184,37 @@ static int hostile(void)
 	return 0;
 }
 
+static long per_thread;
+static void *thread_main(void *ud)
+{
+	long id = (long)(intptr_t)ud;
+	for (long i = 0; i < per_thread; i++) {
+		struct wd_attr a[] = {WD_A_INT("thread", id), WD_A_INT("i", i)};
+		struct wd_span *s = wd_span_start_root("threaded", WD_SPAN_INTERNAL, a, 2);
+		struct wd_span *prev = wd_span_activate(s);
+		struct wd_span *c = wd_span_start("threaded.child", WD_SPAN_CLIENT, NULL, NULL, 0);
+		wd_span_end(c);
+		wd_span_deactivate(prev);
+		wd_span_end(s);
+	}
+	return NULL;
+}
+
+static int threads(int t, long n)
+{
+	pthread_t th[64];
+	if (t < 1 || t > 64)
+		return 2;
+	per_thread = n;
+	for (int i = 0; i < t; i++)
+		pthread_create(&th[i], NULL, thread_main, (void *)(intptr_t)i);
+	for (int i = 0; i < t; i++)
+		pthread_join(th[i], NULL);
+	printf("{\"emitted\":%ld}\n", 2L * t * n);
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -202,8 +240,22 @@ int main(int argc, char **argv)
 		rc = load(atol(argv[2]), true);
 	else if (!strcmp(argv[1], "hostile"))
 		rc = hostile();
+	else if (!strcmp(argv[1], "threads") && argc > 3)
+		rc = threads(atoi(argv[2]), atol(argv[3]));
 	else
 		rc = 2;
+	if (getenv("EMIT_LINGER_MS")) {
+		struct timespec ts = {atol(getenv("EMIT_LINGER_MS")) / 1000,
+		                      atol(getenv("EMIT_LINGER_MS")) % 1000 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (getenv("EMIT_FLUSH")) {
+		int64_t f0 = wd_monotonic_ns();
+		int frc = wd_otel_flush(5000);
+		printf("{\"flush_rc\":%d,\"flush_ms\":%.1f,\"flushed_unix_ms\":%lld}\n", frc,
+		       (double)(wd_monotonic_ns() - f0) / 1e6, (long long)(wd_now_ns() / 1000000));
+		fflush(stdout);
+	}
 	int64_t t0 = wd_monotonic_ns();
 	int64_t deadline = getenv("EMIT_SHUTDOWN_MS") ? atol(getenv("EMIT_SHUTDOWN_MS")) : 15000;
 	wd_otel_shutdown(deadline);

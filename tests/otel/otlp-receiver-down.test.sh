@@ -27,3 +27,12 @@ grep -q 'telemetry queue full: dropped' "$WD_TEST_TMP/err" || fail "no WARNING a
 grep -q 'OTLP traces export to http://127.0.0.1:'"$port"'/v1/traces' "$WD_TEST_TMP/err" ||
 	fail "export failure not logged: $(tail -3 "$WD_TEST_TMP/err")"
 echo "receiver down: process took ${ms} ms in all"
+
+# Logs: the sink never blocks the logging thread; a full queue drops and counts.
+OTEL_BLRP_MAX_QUEUE_SIZE=100 OTEL_BLRP_MAX_EXPORT_BATCH_SIZE=50 OTEL_TRACES_EXPORTER=none \
+	"$EMIT" logs 5000 >"$WD_TEST_TMP/out" 2>/dev/null || fail "emit logs failed"
+tail -n 1 "$WD_TEST_TMP/out"
+node -e '
+const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").pop());
+if (!(s.logs_dropped >= 5000 - 100 - 50 && s.logs_exported === 0)) process.exit(1);' "$WD_TEST_TMP/out" ||
+	fail "log drops not counted: $(tail -n 1 "$WD_TEST_TMP/out")"
