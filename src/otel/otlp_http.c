@@ -346,11 +346,15 @@ int wd_otlp_export(enum wd_otel_signal sig, const uint8_t *body, size_t len)
 			if (cc == CURLE_OPERATION_TIMEDOUT && remaining_ms(deadline) <= 0)
 				continue; /* reported as a time-out above */
 			wait = wd_otlp_backoff_ms(attempt);
-			if (remaining_ms(deadline) <= wait) {
+			/* At shutdown an unreachable collector is not waited for: the process
+			 * would otherwise linger its whole deadline for nothing. */
+			bool stopping = atomic_load(&wd_otlp_hard_deadline_ns) != 0;
+			if (stopping || remaining_ms(deadline) <= wait) {
 				report(sig, WD_LOG_ERROR,
-				       "OTLP %s export to %s failed: %s; no time left to retry, "
-				       "dropped",
-				       sig_name[sig], d->url, curl_easy_strerror(cc));
+				       "OTLP %s export to %s failed: %s; %s, dropped",
+				       sig_name[sig], d->url, curl_easy_strerror(cc),
+				       stopping ? "not retried at shutdown"
+				                : "no time left to retry");
 				rc = WD_EIO;
 				break;
 			}
