@@ -62,11 +62,11 @@ MAIN_OBJ := $(B)/obj/src/main.o $(B)/obj/src/version.o
 STUB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/static/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC)) $(B)/obj/src/version.o
-# Small programs that link the cores: test drivers (tests/otel) and benchmarks (bench).
-PROG_SRC := $(wildcard tests/otel/*.c bench/*.c)
-PROG_BIN := $(patsubst %.c,$(B)/%,$(PROG_SRC))
 # Programs the script suites drive (tests/<suite>/<name>.c => $(B)/tests/<name>).
 TEST_PROGS := $(B)/tests/db-driver
+# Small programs that link the cores: telemetry test drivers (tests/otel) and benchmarks.
+PROG_SRC := $(wildcard tests/otel/*.c bench/*.c)
+PROG_BIN := $(patsubst %.c,$(B)/%,$(PROG_SRC))
 
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY := $(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
@@ -100,6 +100,11 @@ $(B)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
 
+$(B)/tests/db-driver: $(B)/obj/tests/db/db-driver.o $(LIB_OBJ) $(B)/obj/src/version.o
+	@echo "  LINK    $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
+
 progs: $(PROG_BIN)
 
 $(B)/tests/otel/%: $(B)/obj/tests/otel/%.o $(LIB_OBJ) $(B)/obj/src/version.o
@@ -112,12 +117,7 @@ $(B)/bench/%: $(B)/obj/bench/%.o $(LIB_OBJ) $(B)/obj/src/version.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
 
-$(B)/tests/db-driver: $(B)/obj/tests/db/db-driver.o $(LIB_OBJ) $(B)/obj/src/version.o
-	@echo "  LINK    $@"
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
-
-test: $(B)/woodctl links $(B)/unit-tests $(PROG_BIN) $(TEST_PROGS)
+test: $(B)/woodctl links $(B)/unit-tests $(TEST_PROGS) $(PROG_BIN)
 	$(Q)WOODCTL=$(CURDIR)/$(B)/woodctl UNIT=$(CURDIR)/$(B)/unit-tests SAN=$(SAN) \
 		tests/run.sh
 
