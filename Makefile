@@ -95,7 +95,15 @@ $(B)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
 
-test: $(B)/woodctl links $(B)/unit-tests
+# Programs that drive the cores from test scripts (tests/<core>/<name>.c -> $(B)/tests/<name>).
+TEST_PROGS := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/kafka/*.c))
+
+$(B)/tests/%: $(B)/obj/tests/%.o $(LIB_OBJ) $(B)/obj/src/version.o
+	@echo "  LINK    $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
+
+test: $(B)/woodctl links $(B)/unit-tests $(TEST_PROGS)
 	$(Q)WOODCTL=$(CURDIR)/$(B)/woodctl UNIT=$(CURDIR)/$(B)/unit-tests SAN=$(SAN) \
 		tests/run.sh
 

@@ -9,6 +9,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <unistd.h>
 
+#include "woodctl/kafka.h"
 #include "woodctl/log.h"
 #include "woodctl/run.h"
 
@@ -18,7 +19,8 @@ static const struct {
 	const char *title;
 	const struct wd_cfg_var *table;
 } core_tables[] = {
-	{0, "logging", wd_log_cfg},
+    {0, "logging", wd_log_cfg},
+    {WD_SETUP_KAFKA, "Kafka", wd_kafka_cfg},
 };
 
 int wd_setup_config(const struct wd_role *role, struct wd_buf *err)
@@ -27,6 +29,9 @@ int wd_setup_config(const struct wd_role *role, struct wd_buf *err)
 	for (size_t i = 0; i < WD_ARRAY_LEN(core_tables); i++)
 		if (!core_tables[i].flag || (role->setup & core_tables[i].flag))
 			bad += wd_cfg_load(core_tables[i].table, NULL, NULL, err);
+	/* The KAFKA_PROP_* pass-through is open-ended, so librdkafka itself checks it. */
+	if (role->setup & WD_SETUP_KAFKA)
+		bad += wd_kafka_cfg_check(NULL, err);
 	return bad;
 }
 
@@ -59,6 +64,7 @@ void wd_setup_versions(FILE *out)
 	fprintf(out, "libpq        %d.%d\n", pq / 10000, pq % 10000);
 	fprintf(out, "civetweb     %s\n", mg_version());
 	fprintf(out, "jansson      %s\n", jansson_version_str());
-	fprintf(out, "libcurl      %s (%s)\n", cv->version, cv->ssl_version ? cv->ssl_version : "no TLS");
+	fprintf(out, "libcurl      %s (%s)\n", cv->version,
+	        cv->ssl_version ? cv->ssl_version : "no TLS");
 	fprintf(out, "protobuf-c   %s\n", protobuf_c_version());
 }
