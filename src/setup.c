@@ -19,8 +19,8 @@ static const struct {
 	const char *title;
 	const struct wd_cfg_var *table;
 } core_tables[] = {
-    {0, "logging", wd_log_cfg},
-    {WD_SETUP_KAFKA, "Kafka", wd_kafka_cfg},
+	{0, "logging", wd_log_cfg},
+	{WD_SETUP_KAFKA, "Kafka", wd_kafka_cfg},
 };
 
 int wd_setup_config(const struct wd_role *role, struct wd_buf *err)
@@ -64,7 +64,6 @@ void wd_setup_versions(FILE *out)
 	fprintf(out, "libpq        %d.%d\n", pq / 10000, pq % 10000);
 	fprintf(out, "civetweb     %s\n", mg_version());
 	fprintf(out, "jansson      %s\n", jansson_version_str());
-	fprintf(out, "libcurl      %s (%s)\n", cv->version,
-	        cv->ssl_version ? cv->ssl_version : "no TLS");
+	fprintf(out, "libcurl      %s (%s)\n", cv->version, cv->ssl_version ? cv->ssl_version : "no TLS");
 	fprintf(out, "protobuf-c   %s\n", protobuf_c_version());
 }
