@@ -60,6 +60,13 @@ int wd_kafka_broker_create_topic(struct wd_kafka_broker *b, const char *topic, i
 	return 0;
 }
 
+void wd_kafka_broker_set_topic_missing(struct wd_kafka_broker *b, const char *topic, bool missing)
+{
+	rd_kafka_mock_topic_set_error(b->mc, topic,
+	                              missing ? RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+	                                      : RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
 void wd_kafka_broker_free(struct wd_kafka_broker *b)
 {
 	if (!b)

@@ -244,6 +244,9 @@ int wd_kafka_broker_new(int nbrokers, struct wd_kafka_broker **out);
 const char *wd_kafka_broker_bootstraps(const struct wd_kafka_broker *b);
 /* Creates a topic with that many partitions (1..1000). Returns 0, WD_EINVAL or WD_EIO. */
 int wd_kafka_broker_create_topic(struct wd_kafka_broker *b, const char *topic, int partitions);
+/* Makes metadata requests answer "unknown topic or partition" for topic (missing true),
+ * or answer normally again, to play a cluster where the topic does not exist yet. */
+void wd_kafka_broker_set_topic_missing(struct wd_kafka_broker *b, const char *topic, bool missing);
 void wd_kafka_broker_free(struct wd_kafka_broker *b);
 
 #endif
