@@ -187,7 +187,7 @@ static char prop_scope(const char *name)
 	return scope;
 }
 
-int wd_kafka_cfg_check(char *const *env, struct wd_buf *err)
+int wd_kafka_cfg_check_env(char *const *env, struct wd_buf *err)
 {
 	int bad = 0;
 	char errstr[512];
@@ -249,6 +249,11 @@ int wd_kafka_cfg_check(char *const *env, struct wd_buf *err)
 	}
 	rd_kafka_conf_destroy(conf);
 	return bad;
+}
+
+int wd_kafka_cfg_check(struct wd_buf *err)
+{
+	return wd_kafka_cfg_check_env(environ, err);
 }
 
 /* ---- Client configuration ----------------------------------------------------------- */

@@ -45,13 +45,15 @@ extern const struct wd_cfg_var wd_kafka_cfg[];
 #define WD_KAFKA_PROP_PREFIX "KAFKA_PROP_"
 
 /*
- * Reads and checks every KAFKA_PROP_* variable of env (NULL: the process environment)
- * against librdkafka, and KAFKA_BOOTSTRAP_SERVERS as loaded from wd_kafka_cfg. Each bad
- * one is one line in err: "cannot use KAFKA_PROP_X='v': <why>". The good ones are kept
- * for the clients created afterwards (replacing what an earlier call kept). Returns the
- * number of bad settings. Called by the dispatcher after wd_kafka_cfg is loaded.
+ * Reads and checks every KAFKA_PROP_* variable of the process environment against
+ * librdkafka, and KAFKA_BOOTSTRAP_SERVERS as loaded from wd_kafka_cfg. Each bad one is
+ * one line in err: "cannot use KAFKA_PROP_X='v': <why>". The good ones are kept for the
+ * clients created afterwards (replacing what an earlier call kept). Returns the number of
+ * bad settings. Called by the dispatcher after wd_kafka_cfg loaded without errors.
  */
-int wd_kafka_cfg_check(char *const *env, struct wd_buf *err);
+int wd_kafka_cfg_check(struct wd_buf *err);
+/* The same with the variables of env ("NAME=value" strings, NULL-terminated). */
+int wd_kafka_cfg_check_env(char *const *env, struct wd_buf *err);
 
 /*
  * Turns the NAME part of KAFKA_PROP_NAME into a property name ("SESSION_TIMEOUT_MS" ->

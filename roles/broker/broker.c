@@ -29,8 +29,18 @@
 #include "woodctl/role.h"
 #include "woodctl/run.h"
 
+static const char *cfg_address_file, *cfg_topics;
+static int64_t cfg_partitions;
+
+/* The same as the options, for supervisors that pass settings through the environment;
+ * an option given on the command line wins. */
 const struct wd_cfg_var broker_cfg[] = {
-    WD_CFG_END,
+	WD_CFG_S("BROKER_ADDRESS_FILE", NULL, cfg_address_file,
+		 "file to write the bootstrap address to (as --address-file)"),
+	WD_CFG_S("BROKER_TOPICS", NULL, cfg_topics, "topics to pre-create (as --topics)"),
+	WD_CFG_I("BROKER_PARTITIONS", "1", 1, 1000, cfg_partitions,
+		 "partitions of each pre-created topic (as --partitions)"),
+	WD_CFG_END,
 };
 
 static int usage(const char *why)
@@ -79,8 +89,8 @@ static void for_each_late(struct wd_kafka_broker *b, char *list, bool missing)
 
 int broker_main(int argc, char **argv)
 {
-	const char *topics = NULL, *address_file = NULL, *late = NULL;
-	int partitions = 1, brokers = 1, late_s = 5, code = 1;
+	const char *topics = cfg_topics, *address_file = cfg_address_file, *late = NULL;
+	int partitions = (int)cfg_partitions, brokers = 1, late_s = 5, code = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--topics") && v)

@@ -25,8 +25,6 @@
 #include "woodctl/log.h"
 #include "woodctl/run.h"
 
-extern char **environ;
-
 struct opts {
 	const char *topic, *group, *key, *value;
 	const char *reject, *hang, *block_file;
@@ -212,7 +210,8 @@ int main(int argc, char **argv)
 	wd_log_init("kafka-driver", STDERR_FILENO);
 	struct wd_buf err = WD_BUF_INIT;
 	int bad = wd_cfg_load(wd_kafka_cfg, NULL, NULL, &err);
-	bad += wd_kafka_cfg_check(environ, &err);
+	if (!bad)
+		bad = wd_kafka_cfg_check(&err);
 	if (bad) {
 		fputs(err.ptr, stderr);
 		wd_buf_release(&err);
