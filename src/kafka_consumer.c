@@ -4,8 +4,9 @@
  * outcome for that message is final - DONE, or safely written to the dead-letter topic.
  * Messages are handled one at a time on the calling thread, so the stored offset of a
  * partition never passes a message that is still being worked on. Commits are
- * asynchronous and batched (every 100 messages, 200 ms, or when idle), and synchronous
- * on revoke and close.
+ * asynchronous and batched (every 1000 messages, 200 ms, or when idle; one in flight at a
+ * time, so commits cannot crowd heartbeats out of the coordinator connection), and
+ * synchronous on revoke and close.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 #include "woodctl/run.h"
 
 #define POLL_MS 100
-#define COMMIT_EVERY 100
+#define COMMIT_EVERY 1000
 #define COMMIT_AFTER_NS (200 * 1000000LL)
 #define TOPIC_WARN_NS (5 * 1000000000LL)
 #define DLQ_SEND_MS 10000
@@ -35,7 +36,8 @@ struct wd_kafka_consumer {
 	int64_t backoff_ms, backoff_max_ms;
 	atomic_bool stop;
 	atomic_uint_fast64_t consumed, done, retried, dead_lettered, committed;
-	int pending; /* offsets stored since the last commit */
+	int pending;          /* offsets stored since the last commit */
+	bool commit_inflight; /* an asynchronous commit awaits its answer */
 	int64_t last_commit_ns;
 	int64_t last_topic_warn_ns;
 	/* The message being held for a retry, so that a rebalance can tell us it is gone. */
@@ -54,9 +56,10 @@ static bool stopping(const struct wd_kafka_consumer *c)
 
 static void commit(struct wd_kafka_consumer *c, bool sync)
 {
-	if (!c->pending)
+	if (!c->pending || (!sync && c->commit_inflight))
 		return;
 	rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, !sync);
+	c->commit_inflight = !sync && !err;
 	c->last_commit_ns = wd_monotonic_ns();
 	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
 		struct wd_log_field f[] = {WD_LF_S("error", rd_kafka_err2name(err))};
@@ -74,6 +77,7 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	WD_UNUSED(rk);
 	WD_UNUSED(offsets);
 	struct wd_kafka_consumer *c = opaque;
+	c->commit_inflight = false;
 	if (!err)
 		atomic_fetch_add(&c->committed, 1);
 	else if (err != RD_KAFKA_RESP_ERR__NO_OFFSET)

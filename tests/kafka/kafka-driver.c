@@ -13,6 +13,8 @@
  *         --hang-match S    values containing S make the handler hang (for kill -9);
  *         --fail-times K    each message fails (RETRY) on its first K attempts;
  *         --block-file F    BLOCK ("dependency down") until file F exists.
+ *   Benchmarks: produce ... --size BYTES -n N (payloads of BYTES, prints msg/s);
+ *   consume ... --quiet -n N (no per-message lines; msg/s from the first message on).
  * Settings come from the environment exactly as for a role (KAFKA_*); bad ones exit 2.
  * Logs go to stderr, results to stdout (line-buffered).
  */
@@ -31,6 +33,9 @@ struct opts {
 	struct wd_kafka_header h[16];
 	size_t nh;
 	int count, fail_times, finals, max_retries;
+	int size;   /* produce: payload of this many bytes instead of VALUE-i (benchmarks) */
+	bool quiet; /* consume: no line per message, a throughput line at the end */
+	int64_t first_ns, last_ns;
 	struct wd_kafka_consumer *c;
 };
 
@@ -62,6 +67,14 @@ static enum wd_kafka_result handle(struct wd_kafka_msg *m, void *ud)
 {
 	struct opts *o = ud;
 	const char *v = m->value ? m->value : "";
+	if (o->quiet) {
+		o->last_ns = wd_monotonic_ns();
+		if (!o->first_ns)
+			o->first_ns = o->last_ns;
+		if (++o->finals >= o->count)
+			wd_kafka_consumer_stop(o->c);
+		return WD_KAFKA_DONE;
+	}
 	printf("call %s %d %lld attempt=%d key=", m->topic, (int)m->partition, (long long)m->offset,
 	       m->attempt);
 	if (m->key)
@@ -123,12 +136,28 @@ static int produce(struct opts *o)
 	if (wd_kafka_producer_new(&p))
 		return 1;
 	int rc = 0;
+	char *payload = NULL;
+	if (o->size > 0) {
+		payload = xmalloc((size_t)o->size);
+		memset(payload, 'w', (size_t)o->size);
+	}
+	int64_t start = wd_monotonic_ns();
 	for (int i = 1; i <= o->count && !rc; i++) {
+		if (payload) {
+			rc = wd_kafka_produce(p, o->topic, o->key, payload, (size_t)o->size, o->h,
+			                      o->nh);
+			continue;
+		}
 		char *v = o->count > 1 ? xasprintf("%s-%d", o->value, i) : xstrdup(o->value);
 		rc = wd_kafka_produce(p, o->topic, o->key, v, strlen(v), o->h, o->nh);
 		free(v);
 	}
-	wd_kafka_producer_flush(p, 10000);
+	wd_kafka_producer_flush(p, 60000);
+	double secs = (double)(wd_monotonic_ns() - start) / 1e9;
+	free(payload);
+	if (o->size > 0)
+		printf("produce %d messages of %d bytes in %.3f s: %.0f msg/s\n", o->count, o->size,
+		       secs, o->count / secs);
 	struct wd_kafka_producer_stats st;
 	wd_kafka_producer_stats(p, &st);
 	printf("produced %llu delivered %llu failed %llu\n", (unsigned long long)st.produced,
@@ -153,6 +182,11 @@ static int consume(struct opts *o)
 	if (wd_kafka_consumer_new(&co, &o->c))
 		return 1;
 	int rc = wd_kafka_consumer_run(o->c);
+	if (o->quiet) {
+		double secs = (double)(o->last_ns - o->first_ns) / 1e9;
+		printf("consume %d messages in %.3f s from the first one: %.0f msg/s\n", o->finals,
+		       secs, secs > 0 ? o->finals / secs : 0);
+	}
 	struct wd_kafka_consumer_stats st;
 	wd_kafka_consumer_stats(o->c, &st);
 	wd_kafka_consumer_free(o->c);
@@ -197,6 +231,10 @@ int main(int argc, char **argv)
 			o.reject = argv[++i];
 		else if (!strcmp(a, "--hang-match") && v)
 			o.hang = argv[++i];
+		else if (!strcmp(a, "--size") && v)
+			o.size = atoi(argv[++i]);
+		else if (!strcmp(a, "--quiet"))
+			o.quiet = true;
 		else if (!strcmp(a, "--block-file") && v)
 			o.block_file = argv[++i];
 		else if (a[0] != '-' && !o.value)
@@ -204,12 +242,13 @@ int main(int argc, char **argv)
 		else
 			return usage();
 	}
-	if (!strcmp(mode, "produce") && !o.value)
+	if (!strcmp(mode, "produce") && !o.value && o.size <= 0)
 		return usage();
 	wd_run_init();
-	wd_log_init("kafka-driver", STDERR_FILENO);
 	struct wd_buf err = WD_BUF_INIT;
-	int bad = wd_cfg_load(wd_kafka_cfg, NULL, NULL, &err);
+	int bad = wd_cfg_load(wd_log_cfg, NULL, NULL, &err);
+	wd_log_init("kafka-driver", STDERR_FILENO);
+	bad += wd_cfg_load(wd_kafka_cfg, NULL, NULL, &err);
 	if (!bad)
 		bad = wd_kafka_cfg_check(&err);
 	if (bad) {
