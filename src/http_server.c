@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "http_int.h"
 #include "woodctl/log.h"
@@ -53,6 +54,7 @@ struct wd_http_server {
 	int port;
 	int64_t max_body;
 	atomic_bool draining;
+	atomic_int in_flight;        /* requests between begin_request and their end */
 	struct wd_http_server *next; /* in the list the stop hooks walk */
 };
 
@@ -510,14 +512,10 @@ static int read_body(struct wd_http_req *req)
 	char chunk[16384];
 	for (;;) {
 		int n = mg_read(req->conn, chunk, sizeof(chunk));
-		if (n == 0)
-			break;
-		if (n < 0 || wd_buf_add(&req->body, chunk, (size_t)n)) {
+		if (n <= 0)
+			break; /* the end, or the client went away: checked below */
+		if (wd_buf_add(&req->body, chunk, (size_t)n)) {
 			req->close = true;
-			if (n < 0) {
-				reply_error_extra(req, 400, NULL, "cannot read the request body");
-				return WD_EIO;
-			}
 			reply_error_extra(req, 413, NULL,
 			                  "request body is over the limit of %lld bytes",
 			                  (long long)req->srv->max_body);
@@ -614,6 +612,7 @@ static int begin_request(struct mg_connection *conn)
 {
 	struct wd_http_server *srv = mg_get_user_data(mg_get_context(conn));
 	struct wd_http_req req = {0};
+	atomic_fetch_add(&srv->in_flight, 1);
 	req.conn = conn;
 	req.ri = mg_get_request_info(conn);
 	req.srv = srv;
@@ -630,6 +629,7 @@ static int begin_request(struct mg_connection *conn)
 	}
 	wd_buf_release(&req.body);
 	json_decref(req.json);
+	atomic_fetch_sub(&srv->in_flight, 1);
 	return req.status;
 }
 
@@ -639,9 +639,12 @@ static int http_error(struct mg_connection *conn, int status, const char *errmsg
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	struct wd_buf body = WD_BUF_INIT;
 	char msg[256];
-	if (status == 413)
+	if (status == 413 || (errmsg && !strcmp(errmsg, "Malformed message")))
+		/* civetweb reports a head over its buffer as "Malformed message" too. */
 		snprintf(msg, sizeof(msg),
-		         "request line and headers are over the limit of %d bytes", MAX_HEAD_BYTES);
+		         "malformed or oversized request head: the request line and headers must "
+		         "be valid HTTP and fit in %d bytes",
+		         MAX_HEAD_BYTES);
 	else
 		snprintf(msg, sizeof(msg), "malformed request: %s", errmsg ? errmsg : "");
 	error_body(&body, msg);
@@ -807,7 +810,20 @@ void wd_http_server_stop(struct wd_http_server *s)
 		}
 	pthread_mutex_unlock(&servers_mu);
 	atomic_store(&s->draining, true);
-	/* mg_stop closes the listeners and joins the workers once their request is done. */
+	/*
+	 * civetweb drops writes once mg_stop has begun, so in-flight requests finish first
+	 * (each now answers with Connection: close); then mg_stop closes the listeners and
+	 * joins the workers. The wait is bounded by the request timeout.
+	 */
+	int64_t deadline = wd_monotonic_ns() + (cfg_request_timeout_ms + 1000) * 1000000;
+	while (atomic_load(&s->in_flight) > 0 && wd_monotonic_ns() < deadline) {
+		struct timespec ts = {0, 5 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (atomic_load(&s->in_flight) > 0)
+		wd_logf(WD_LOG_WARNING, "http", NULL, 0,
+		        "%d request(s) still running at stop; their replies are lost",
+		        atomic_load(&s->in_flight));
 	mg_stop(s->ctx);
 	wd_logf(WD_LOG_INFO, "http", NULL, 0, "HTTP server on port %d stopped", s->port);
 	free(s->service);
