@@ -577,10 +577,10 @@ TEST_T(http_keep_alive_on_both_sides, 20)
 	EXPECT_STR(a.body, b.body);
 	/* curl(1), an independent client, sees the same: its second request opens nothing. */
 	char cmd[512];
-	snprintf(
-	    cmd, sizeof(cmd),
-	    "curl -sS -o /dev/null -w '%%{http_code} %%{num_connects}\\n' %s/health %s/orders/3",
-	    s.base, s.base);
+	snprintf(cmd, sizeof(cmd),
+	         "curl -sS -o /dev/null -o /dev/null -w '%%{http_code} %%{num_connects}\\n' "
+	         "%s/health %s/orders/3",
+	         s.base, s.base);
 	FILE *p = popen(cmd, "r");
 	ASSERT_TRUE(p != NULL);
 	char l1[64] = "", l2[64] = "";
