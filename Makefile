@@ -31,7 +31,7 @@ CIVETWEB_DIR := $(TP)/civetweb
 PGDEV_LIB = $(firstword $(wildcard $(TP)/pgdev/usr/lib/postgresql/*/lib))
 
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Werror
-CPPFLAGS := -Iinclude -Itests/unit -I$(GEN) -I$(CIVETWEB_DIR)/include -I/usr/include/postgresql \
+CPPFLAGS := -Iinclude -Itests/unit -I$(GEN) -I$(CIVETWEB_DIR)/include -I/usr/include/postgresql -I/usr/include/mit-krb5 -I/usr/include/p11-kit-1 \
 	-D_GNU_SOURCE -DWD_SRCDIR='"$(CURDIR)"'
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -pthread -MMD -MP $(WARN) $(SANFLAGS)
@@ -65,6 +65,8 @@ MAIN_OBJ := $(B)/obj/src/main.o $(B)/obj/src/version.o
 STUB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/static/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC)) $(B)/obj/src/version.o
+# Programs the script suites drive (tests/<suite>/<name>.c => $(B)/tests/<name>).
+TEST_PROGS := $(B)/tests/db-driver
 
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY := $(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
@@ -98,7 +100,12 @@ $(B)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
 
-test: $(B)/woodctl links $(B)/unit-tests
+$(B)/tests/db-driver: $(B)/obj/tests/db/db-driver.o $(LIB_OBJ) $(B)/obj/src/version.o
+	@echo "  LINK    $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
+
+test: $(B)/woodctl links $(B)/unit-tests $(TEST_PROGS)
 	$(Q)WOODCTL=$(CURDIR)/$(B)/woodctl UNIT=$(CURDIR)/$(B)/unit-tests SAN=$(SAN) \
 		tests/run.sh
 
@@ -112,8 +119,13 @@ check: deps
 deps:
 	$(Q)deploy/deps.sh all
 
+# Until `woodctl up` exists, this shows what the binary can do now and what is coming.
 run: deps all
-	$(Q)$(B)/woodctl up
+	$(Q)$(B)/woodctl help
+	$(Q)echo
+	$(Q)$(B)/woodctl version
+	$(Q)echo
+	$(Q)echo "Coming next: the business roles and \`woodctl up\`, which will start them all from this shell."
 
 lint:
 	$(Q)clang-format --dry-run --Werror $(CORE_SRC) src/main.c src/version.c $(ROLE_SRC) \

@@ -76,7 +76,7 @@ void wd_cfg_describe(const struct wd_cfg_var *v, struct wd_buf *out)
 	case WD_CFG_BOOL: wd_buf_puts(out, "true or false"); break;
 	case WD_CFG_DURATION:
 		wd_buf_printf(out, "a duration (a number of %s, or with a unit ms, s, m or h)",
-			      v->unit_ms == 1000 ? "seconds" : "milliseconds");
+		              v->unit_ms == 1000 ? "seconds" : "milliseconds");
 		if (bounded) {
 			wd_buf_puts(out, " between ");
 			put_duration(out, v->min);
@@ -343,7 +343,7 @@ void wd_cfg_help(const struct wd_cfg_var *table, FILE *out)
 		wd_buf_reset(&b);
 		wd_cfg_describe(v, &b);
 		fprintf(out, "  %-40s %s, default %s%s%s\n", v->name, wd_cfg_type_name(v->type),
-			v->def ? "'" : "", v->def ? v->def : "unset", v->def ? "'" : "");
+		        v->def ? "'" : "", v->def ? v->def : "unset", v->def ? "'" : "");
 		fprintf(out, "      %s\n", v->help);
 		if (v->type != WD_CFG_STRING)
 			fprintf(out, "      allowed: %s\n", b.ptr);

@@ -15,11 +15,11 @@ static int cfg_level = WD_LOG_INFO;
 static int cfg_format = WD_LOG_AUTO;
 
 const struct wd_cfg_var wd_log_cfg[] = {
-	WD_CFG_E("LOG_LEVEL", "INFO", "DEBUG,INFO,WARNING,ERROR", cfg_level,
-		 "lowest level written (and exported as OTLP logs)"),
-	WD_CFG_E("LOG_FORMAT", "auto", "auto,json,text", cfg_format,
-		 "auto: readable text on a terminal, JSON lines otherwise"),
-	WD_CFG_END,
+    WD_CFG_E("LOG_LEVEL", "INFO", "DEBUG,INFO,WARNING,ERROR", cfg_level,
+             "lowest level written (and exported as OTLP logs)"),
+    WD_CFG_E("LOG_FORMAT", "auto", "auto,json,text", cfg_format,
+             "auto: readable text on a terminal, JSON lines otherwise"),
+    WD_CFG_END,
 };
 
 static struct {
@@ -117,8 +117,8 @@ static void put_double(struct wd_buf *out, double d)
 /* Fields that the fixed part of the line already has are not repeated. */
 static bool reserved(const char *key)
 {
-	static const char *const r[] = {"timestamp", "level", "service", "logger",
-					"message", "trace_id", "span_id"};
+	static const char *const r[] = {"timestamp", "level",    "service", "logger",
+	                                "message",   "trace_id", "span_id"};
 	for (size_t i = 0; i < WD_ARRAY_LEN(r); i++)
 		if (!strcmp(key, r[i]))
 			return true;
@@ -177,7 +177,7 @@ int wd_log_format_text(struct wd_buf *out, const struct wd_log_record *rec, bool
 	static const char *const colors[] = {"\033[2m", "", "\033[33m", "\033[31m"};
 	put_time(out, rec->time_ns, false);
 	wd_buf_printf(out, " %s%-7s%s ", color ? colors[rec->level] : "",
-		      wd_log_level_name(rec->level), color ? "\033[0m" : "");
+	              wd_log_level_name(rec->level), color ? "\033[0m" : "");
 	if (rec->logger && rec->service && strcmp(rec->logger, rec->service))
 		wd_buf_printf(out, "[%s] ", rec->logger);
 	put_text(out, rec->message, rec->message_len);
@@ -187,7 +187,9 @@ int wd_log_format_text(struct wd_buf *out, const struct wd_log_record *rec, bool
 			continue;
 		wd_buf_printf(out, " %s=", f->key);
 		switch (f->type) {
-		case WD_LF_STR: put_text(out, f->v.s ? f->v.s : "", f->v.s ? strlen(f->v.s) : 0); break;
+		case WD_LF_STR:
+			put_text(out, f->v.s ? f->v.s : "", f->v.s ? strlen(f->v.s) : 0);
+			break;
 		case WD_LF_INT: wd_buf_printf(out, "%lld", (long long)f->v.i); break;
 		case WD_LF_DOUBLE: wd_buf_printf(out, "%g", f->v.d); break;
 		case WD_LF_BOOL: wd_buf_puts(out, f->v.b ? "true" : "false"); break;
@@ -217,7 +219,7 @@ static void write_all(int fd, const char *p, size_t n)
 #define MESSAGE_CAP (64 * 1024)
 
 void wd_vlogf(enum wd_log_level level, const char *logger, const struct wd_log_field *fields,
-	      size_t nfields, const char *fmt, va_list ap)
+              size_t nfields, const char *fmt, va_list ap)
 {
 	if (!wd_log_enabled(level))
 		return;
@@ -229,14 +231,14 @@ void wd_vlogf(enum wd_log_level level, const char *logger, const struct wd_log_f
 		wd_buf_puts(&msg, "(message over 64 KiB truncated)");
 	}
 	struct wd_log_record rec = {
-		.time_ns = wd_now_ns(),
-		.level = level,
-		.service = L.service,
-		.logger = logger ? logger : L.service,
-		.message = msg.ptr ? msg.ptr : "",
-		.message_len = msg.len,
-		.fields = fields,
-		.nfields = fields ? nfields : 0,
+	    .time_ns = wd_now_ns(),
+	    .level = level,
+	    .service = L.service,
+	    .logger = logger ? logger : L.service,
+	    .message = msg.ptr ? msg.ptr : "",
+	    .message_len = msg.len,
+	    .fields = fields,
+	    .nfields = fields ? nfields : 0,
 	};
 	if (L.context)
 		rec.has_trace = L.context(rec.trace_id, rec.span_id);
@@ -252,7 +254,7 @@ void wd_vlogf(enum wd_log_level level, const char *logger, const struct wd_log_f
 }
 
 void wd_logf(enum wd_log_level level, const char *logger, const struct wd_log_field *fields,
-	     size_t nfields, const char *fmt, ...)
+             size_t nfields, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -11,17 +11,18 @@
 static void list_roles(FILE *out)
 {
 	fprintf(out, "usage: woodctl ROLE [--help]   (or a link named after the role)\n"
-		     "       woodctl help [ROLE] | version\n\nroles:\n");
+	             "       woodctl help [ROLE] | version\n\nroles:\n");
 	for (size_t i = 0; i < wd_roles_count; i++)
 		fprintf(out, "  %-20s %s\n", wd_roles[i].name, wd_roles[i].summary);
 	fprintf(out, "\n`woodctl help ROLE` shows what a role consumes, produces and serves, and "
-		     "every setting it reads.\n");
+	             "every setting it reads.\n");
 }
 
 static void role_help(const struct wd_role *r, FILE *out)
 {
-	fprintf(out, "usage: woodctl %s [--help]\n       %s [--help]   (through a link named %s)\n\n",
-		r->name, r->name, r->name);
+	fprintf(out,
+	        "usage: woodctl %s [--help]\n       %s [--help]   (through a link named %s)\n\n",
+	        r->name, r->name, r->name);
 	fprintf(out, "%s.\n", r->summary);
 	if (r->alias)
 		fprintf(out, "Also answers to the name '%s'.\n", r->alias);
@@ -32,7 +33,7 @@ static void role_help(const struct wd_role *r, FILE *out)
 static int version(FILE *out)
 {
 	fprintf(out, "woodctl %s (commit %s, built %s)\n\n", wd_version, wd_git_commit,
-		wd_build_date);
+	        wd_build_date);
 	wd_setup_versions(out);
 	return 0;
 }
@@ -49,8 +50,8 @@ static int run_role(const struct wd_role *r, int argc, char **argv)
 	int bad = wd_setup_config(r, &err);
 	if (bad) {
 		fputs(err.ptr, stderr);
-		fprintf(stderr, "woodctl %s: %d bad setting%s; see `woodctl help %s`\n", r->name, bad,
-			bad == 1 ? "" : "s", r->name);
+		fprintf(stderr, "woodctl %s: %d bad setting%s; see `woodctl help %s`\n", r->name,
+		        bad, bad == 1 ? "" : "s", r->name);
 		wd_buf_release(&err);
 		return WD_EXIT_CONFIG;
 	}

@@ -21,6 +21,7 @@ ROLE(probe);
 ROLE(stock);
 ROLE(supplier);
 ROLE(suppliercheck);
+ROLE(up);
 
 #define T WD_SETUP_TELEMETRY
 #define H WD_SETUP_HTTP
@@ -60,6 +61,8 @@ const struct wd_role wd_roles[] = {
 	{"suppliercheck", suppliercheck_main,
 	 "Kafka consumer: records stock deliveries through the stock API", suppliercheck_cfg,
 	 T | H | K, NULL},
+	{"up", up_main, "runs the whole system from this shell: broker, database, sink, all roles",
+	 up_cfg, 0, NULL},
 };
 const size_t wd_roles_count = WD_ARRAY_LEN(wd_roles);
 

@@ -16,7 +16,10 @@ struct wd_buf {
 	size_t cap; /* the most len may reach; 0 means the default (64 MiB) */
 };
 
-#define WD_BUF_INIT {NULL, 0, 0, 0}
+#define WD_BUF_INIT           \
+	{                     \
+		NULL, 0, 0, 0 \
+	}
 
 void wd_buf_init(struct wd_buf *b, size_t cap);
 void wd_buf_release(struct wd_buf *b); /* frees; the buffer can be reused after */

@@ -13,14 +13,14 @@ enum wd_cfg_type {
 	WD_CFG_FLOAT,    /* double: finite decimal number within [min, max] */
 	WD_CFG_BOOL,     /* bool: true/false, 1/0, yes/no, on/off (any case) */
 	WD_CFG_DURATION, /* int64_t milliseconds: a number with an optional unit ms, s, m, h;
-			  * a bare number is in the unit given by the entry's unit_ms */
+	                  * a bare number is in the unit given by the entry's unit_ms */
 	WD_CFG_URL,      /* const char *: an absolute URL whose scheme is in choices */
 	WD_CFG_ENUM,     /* int: the index of the value in choices, matched case-insensitively */
 };
 
 /* Flags of an entry. */
-#define WD_CFG_BOUNDED 1u  /* min and max apply */
-#define WD_CFG_SECRET 2u   /* never print the value (help shows only whether it is set) */
+#define WD_CFG_BOUNDED 1u /* min and max apply */
+#define WD_CFG_SECRET 2u  /* never print the value (help shows only whether it is set) */
 
 /*
  * One setting. A table is an array of these ended by an entry whose name is NULL. dst
@@ -41,16 +41,42 @@ struct wd_cfg_var {
 };
 
 /* Table-building helpers; each expands to one entry. */
-#define WD_CFG_S(n, d, var, h) {n, WD_CFG_STRING, d, 0, 0, NULL, 0, 0, &(var), h}
-#define WD_CFG_SECRET_S(n, d, var, h) {n, WD_CFG_STRING, d, 0, 0, NULL, 0, WD_CFG_SECRET, &(var), h}
-#define WD_CFG_I(n, d, lo, hi, var, h) {n, WD_CFG_INT, d, lo, hi, NULL, 0, WD_CFG_BOUNDED, &(var), h}
-#define WD_CFG_F(n, d, lo, hi, var, h) {n, WD_CFG_FLOAT, d, lo, hi, NULL, 0, WD_CFG_BOUNDED, &(var), h}
-#define WD_CFG_B(n, d, var, h) {n, WD_CFG_BOOL, d, 0, 0, NULL, 0, 0, &(var), h}
-#define WD_CFG_D(n, d, unit, lo, hi, var, h) \
-	{n, WD_CFG_DURATION, d, lo, hi, NULL, unit, WD_CFG_BOUNDED, &(var), h}
-#define WD_CFG_U(n, d, schemes, var, h) {n, WD_CFG_URL, d, 0, 0, schemes, 0, 0, &(var), h}
-#define WD_CFG_E(n, d, list, var, h) {n, WD_CFG_ENUM, d, 0, 0, list, 0, 0, &(var), h}
-#define WD_CFG_END {NULL, WD_CFG_STRING, NULL, 0, 0, NULL, 0, 0, NULL, NULL}
+#define WD_CFG_S(n, d, var, h)                                   \
+	{                                                        \
+		n, WD_CFG_STRING, d, 0, 0, NULL, 0, 0, &(var), h \
+	}
+#define WD_CFG_SECRET_S(n, d, var, h)                                        \
+	{                                                                    \
+		n, WD_CFG_STRING, d, 0, 0, NULL, 0, WD_CFG_SECRET, &(var), h \
+	}
+#define WD_CFG_I(n, d, lo, hi, var, h)                                       \
+	{                                                                    \
+		n, WD_CFG_INT, d, lo, hi, NULL, 0, WD_CFG_BOUNDED, &(var), h \
+	}
+#define WD_CFG_F(n, d, lo, hi, var, h)                                         \
+	{                                                                      \
+		n, WD_CFG_FLOAT, d, lo, hi, NULL, 0, WD_CFG_BOUNDED, &(var), h \
+	}
+#define WD_CFG_B(n, d, var, h)                                 \
+	{                                                      \
+		n, WD_CFG_BOOL, d, 0, 0, NULL, 0, 0, &(var), h \
+	}
+#define WD_CFG_D(n, d, unit, lo, hi, var, h)                                         \
+	{                                                                            \
+		n, WD_CFG_DURATION, d, lo, hi, NULL, unit, WD_CFG_BOUNDED, &(var), h \
+	}
+#define WD_CFG_U(n, d, schemes, var, h)                          \
+	{                                                        \
+		n, WD_CFG_URL, d, 0, 0, schemes, 0, 0, &(var), h \
+	}
+#define WD_CFG_E(n, d, list, var, h)                           \
+	{                                                      \
+		n, WD_CFG_ENUM, d, 0, 0, list, 0, 0, &(var), h \
+	}
+#define WD_CFG_END                                                      \
+	{                                                               \
+		NULL, WD_CFG_STRING, NULL, 0, 0, NULL, 0, 0, NULL, NULL \
+	}
 
 /* Where values come from: getenv by default; tests pass their own. */
 typedef const char *(*wd_cfg_get_fn)(const char *name, void *ud);

@@ -69,9 +69,9 @@ bool wd_log_enabled(enum wd_log_level level);
  * is printf-formatted; fields may be NULL. Thread-safe: each line is one write(2).
  */
 void wd_logf(enum wd_log_level level, const char *logger, const struct wd_log_field *fields,
-	     size_t nfields, const char *fmt, ...) WD_PRINTF(5, 6);
+             size_t nfields, const char *fmt, ...) WD_PRINTF(5, 6);
 void wd_vlogf(enum wd_log_level level, const char *logger, const struct wd_log_field *fields,
-	      size_t nfields, const char *fmt, va_list ap);
+              size_t nfields, const char *fmt, va_list ap);
 
 #define wd_debug(...) wd_logf(WD_LOG_DEBUG, NULL, NULL, 0, __VA_ARGS__)
 #define wd_info(...) wd_logf(WD_LOG_INFO, NULL, NULL, 0, __VA_ARGS__)

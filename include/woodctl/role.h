@@ -11,19 +11,19 @@
 #define WD_SETUP_DB 8u        /* DATABASE_URL */
 
 /* Exit codes. */
-#define WD_EXIT_CONFIG 2            /* bad configuration */
-#define WD_EXIT_NOT_IMPLEMENTED 69  /* the role exists in the table but is not built yet */
+#define WD_EXIT_CONFIG 2           /* bad configuration */
+#define WD_EXIT_NOT_IMPLEMENTED 69 /* the role exists in the table but is not built yet */
 #define WD_EXIT_UNKNOWN_ROLE 127
 
 typedef int (*wd_role_main_fn)(int argc, char **argv);
 
 struct wd_role {
-	const char *name;      /* as on the command line and as argv[0] */
-	wd_role_main_fn main;  /* runs after config and setup; returns the exit code */
-	const char *summary;   /* one line for the role list */
+	const char *name;             /* as on the command line and as argv[0] */
+	wd_role_main_fn main;         /* runs after config and setup; returns the exit code */
+	const char *summary;          /* one line for the role list */
 	const struct wd_cfg_var *cfg; /* the role's own settings, or NULL */
-	unsigned setup;        /* WD_SETUP_* */
-	const char *alias;     /* another accepted name, or NULL */
+	unsigned setup;               /* WD_SETUP_* */
+	const char *alias;            /* another accepted name, or NULL */
 };
 
 /* The table, sorted by name. */

@@ -36,7 +36,7 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) WD_PRINTF(1, 2);
 
 /* Clocks, in nanoseconds. */
-int64_t wd_now_ns(void);      /* CLOCK_REALTIME, for timestamps on the wire */
+int64_t wd_now_ns(void);       /* CLOCK_REALTIME, for timestamps on the wire */
 int64_t wd_monotonic_ns(void); /* CLOCK_MONOTONIC, for durations and deadlines */
 
 #endif

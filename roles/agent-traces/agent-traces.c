@@ -16,16 +16,16 @@ static int64_t port;
 static int64_t max_prompt;
 
 const struct wd_cfg_var agent_traces_cfg[] = {
-	WD_CFG_U("LLM_BASE_URL", "http://127.0.0.1:12434/engines/llama.cpp/v1", "http,https",
-		 llm_base_url, "OpenAI-compatible chat-completions base URL"),
-	WD_CFG_SECRET_S("LLM_API_KEY", "dummy-token", llm_api_key, "bearer token for the LLM"),
-	WD_CFG_S("LLM_MODEL", "qwen3", llm_model, "model name sent to the LLM"),
-	WD_CFG_I("LLM_MAX_PROMPT_CHARS", "9000", 500, 1000000, max_prompt,
-		 "longest prompt sent to the LLM, in characters"),
-	WD_CFG_U("MCP_GRAFANA_URL", "http://127.0.0.1:8000", "http,https", mcp_url,
-		 "Grafana MCP server (SSE at /sse)"),
-	WD_CFG_I("PORT", "8004", 1, 65535, port, "TCP port the agent listens on"),
-	WD_CFG_END,
+    WD_CFG_U("LLM_BASE_URL", "http://127.0.0.1:12434/engines/llama.cpp/v1", "http,https",
+             llm_base_url, "OpenAI-compatible chat-completions base URL"),
+    WD_CFG_SECRET_S("LLM_API_KEY", "dummy-token", llm_api_key, "bearer token for the LLM"),
+    WD_CFG_S("LLM_MODEL", "qwen3", llm_model, "model name sent to the LLM"),
+    WD_CFG_I("LLM_MAX_PROMPT_CHARS", "9000", 500, 1000000, max_prompt,
+             "longest prompt sent to the LLM, in characters"),
+    WD_CFG_U("MCP_GRAFANA_URL", "http://127.0.0.1:8000", "http,https", mcp_url,
+             "Grafana MCP server (SSE at /sse)"),
+    WD_CFG_I("PORT", "8004", 1, 65535, port, "TCP port the agent listens on"),
+    WD_CFG_END,
 };
 
 int agent_traces_main(int argc, char **argv)

@@ -14,10 +14,10 @@ static double error_rate;
 static const char *api_url;
 
 const struct wd_cfg_var ordercheck_cfg[] = {
-	WOOD_CFG_ERROR_RATE(error_rate),
-	WD_CFG_U("API_URL", "http://127.0.0.1:5000", "http,https", api_url,
-		 "base URL of the order API; orders are posted to API_URL/orders"),
-	WD_CFG_END,
+    WOOD_CFG_ERROR_RATE(error_rate),
+    WD_CFG_U("API_URL", "http://127.0.0.1:5000", "http,https", api_url,
+             "base URL of the order API; orders are posted to API_URL/orders"),
+    WD_CFG_END,
 };
 
 int ordercheck_main(int argc, char **argv)

@@ -16,13 +16,13 @@ static const char *orders_url;
 static const char *stocks_url;
 
 const struct wd_cfg_var ordermanagement_cfg[] = {
-	WOOD_CFG_ERROR_RATE(error_rate),
-	WOOD_CFG_INTERVAL(interval_ms),
-	WD_CFG_U("API_URL_ORDERS", "http://127.0.0.1:5000", "http,https", orders_url,
-		 "base URL of the order API"),
-	WD_CFG_U("API_URL_STOCKS", "http://127.0.0.1:5001", "http,https", stocks_url,
-		 "base URL of the stock API"),
-	WD_CFG_END,
+    WOOD_CFG_ERROR_RATE(error_rate),
+    WOOD_CFG_INTERVAL(interval_ms),
+    WD_CFG_U("API_URL_ORDERS", "http://127.0.0.1:5000", "http,https", orders_url,
+             "base URL of the order API"),
+    WD_CFG_U("API_URL_STOCKS", "http://127.0.0.1:5001", "http,https", stocks_url,
+             "base URL of the stock API"),
+    WD_CFG_END,
 };
 
 int ordermanagement_main(int argc, char **argv)

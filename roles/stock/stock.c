@@ -13,9 +13,9 @@ static double error_rate;
 static int64_t port;
 
 const struct wd_cfg_var stock_cfg[] = {
-	WOOD_CFG_ERROR_RATE(error_rate),
-	WD_CFG_I("PORT", WOOD_PORT_STOCK, 1, 65535, port, "TCP port the stock API listens on"),
-	WD_CFG_END,
+    WOOD_CFG_ERROR_RATE(error_rate),
+    WD_CFG_I("PORT", WOOD_PORT_STOCK, 1, 65535, port, "TCP port the stock API listens on"),
+    WD_CFG_END,
 };
 
 int stock_main(int argc, char **argv)

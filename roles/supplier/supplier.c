@@ -13,9 +13,9 @@ static double error_rate;
 static int64_t interval_ms;
 
 const struct wd_cfg_var supplier_cfg[] = {
-	WOOD_CFG_ERROR_RATE(error_rate),
-	WOOD_CFG_INTERVAL(interval_ms),
-	WD_CFG_END,
+    WOOD_CFG_ERROR_RATE(error_rate),
+    WOOD_CFG_INTERVAL(interval_ms),
+    WD_CFG_END,
 };
 
 int supplier_main(int argc, char **argv)

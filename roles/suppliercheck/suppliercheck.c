@@ -13,10 +13,10 @@ static double error_rate;
 static const char *api_url;
 
 const struct wd_cfg_var suppliercheck_cfg[] = {
-	WOOD_CFG_ERROR_RATE(error_rate),
-	WD_CFG_U("API_URL", "http://127.0.0.1:5001", "http,https", api_url,
-		 "base URL of the stock API; deliveries are posted to API_URL/stocks"),
-	WD_CFG_END,
+    WOOD_CFG_ERROR_RATE(error_rate),
+    WD_CFG_U("API_URL", "http://127.0.0.1:5001", "http,https", api_url,
+             "base URL of the stock API; deliveries are posted to API_URL/stocks"),
+    WD_CFG_END,
 };
 
 int suppliercheck_main(int argc, char **argv)

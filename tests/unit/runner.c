@@ -51,7 +51,7 @@ static int run_one(int i)
 		return 0;
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "    killed by signal %d%s\n", WTERMSIG(status),
-			WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
+		        WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
 	return 1;
 }
 

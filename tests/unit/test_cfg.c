@@ -10,15 +10,15 @@ static bool b_val;
 static int e_val;
 
 static const struct wd_cfg_var table[] = {
-	WD_CFG_S("T_STR", "dflt", s_val, "a string"),
-	WD_CFG_I("T_INT", "5", 1, 10, i_val, "an int"),
-	WD_CFG_F("T_FLOAT", "0.1", 0, 1, f_val, "a float"),
-	WD_CFG_B("T_BOOL", "false", b_val, "a bool"),
-	WD_CFG_D("T_DUR_MS", "1000", 1, 0, 60000, d_val, "a duration in ms"),
-	WD_CFG_D("T_DUR_S", "60", 1000, 100, 86400000, ds_val, "a duration in s"),
-	WD_CFG_U("T_URL", "http://localhost:1", "http,https", u_val, "a url"),
-	WD_CFG_E("T_ENUM", "INFO", "DEBUG,INFO,WARNING,ERROR", e_val, "an enum"),
-	WD_CFG_END,
+    WD_CFG_S("T_STR", "dflt", s_val, "a string"),
+    WD_CFG_I("T_INT", "5", 1, 10, i_val, "an int"),
+    WD_CFG_F("T_FLOAT", "0.1", 0, 1, f_val, "a float"),
+    WD_CFG_B("T_BOOL", "false", b_val, "a bool"),
+    WD_CFG_D("T_DUR_MS", "1000", 1, 0, 60000, d_val, "a duration in ms"),
+    WD_CFG_D("T_DUR_S", "60", 1000, 100, 86400000, ds_val, "a duration in s"),
+    WD_CFG_U("T_URL", "http://localhost:1", "http,https", u_val, "a url"),
+    WD_CFG_E("T_ENUM", "INFO", "DEBUG,INFO,WARNING,ERROR", e_val, "an enum"),
+    WD_CFG_END,
 };
 
 static const struct wd_cfg_var *var(const char *name)
@@ -117,27 +117,27 @@ TEST(cfg_bad_values)
 	struct {
 		const char *name, *text, *expect;
 	} bad[] = {
-		{"T_INT", "abc", "expected an integer between 1 and 10"},
-		{"T_INT", "11", "between 1 and 10"},
-		{"T_INT", "0", "between 1 and 10"},
-		{"T_INT", "5.5", "an integer"},
-		{"T_INT", "99999999999999999999999", "an integer"},
-		{"T_FLOAT", "abc", "expected a number between 0 and 1"},
-		{"T_FLOAT", "1.5", "between 0 and 1"},
-		{"T_FLOAT", "-0.1", "between 0 and 1"},
-		{"T_FLOAT", "nan", "a number"},
-		{"T_FLOAT", "inf", "a number"},
-		{"T_FLOAT", "0x1p-2", "a number"},
-		{"T_BOOL", "maybe", "expected true or false"},
-		{"T_DUR_MS", "-1", "a duration"},
-		{"T_DUR_MS", "5 parsecs", "a duration"},
-		{"T_DUR_MS", "2m", "between 0ms and 1m"},
-		{"T_DUR_S", "0.01", "between 100ms and 24h"},
-		{"T_URL", "localhost:4318", "an absolute URL (http or https)"},
-		{"T_URL", "ftp://x", "http or https"},
-		{"T_URL", "http://", "absolute URL"},
-		{"T_URL", "http://a b", "absolute URL"},
-		{"T_ENUM", "TRACE", "expected one of DEBUG, INFO, WARNING or ERROR"},
+	    {"T_INT", "abc", "expected an integer between 1 and 10"},
+	    {"T_INT", "11", "between 1 and 10"},
+	    {"T_INT", "0", "between 1 and 10"},
+	    {"T_INT", "5.5", "an integer"},
+	    {"T_INT", "99999999999999999999999", "an integer"},
+	    {"T_FLOAT", "abc", "expected a number between 0 and 1"},
+	    {"T_FLOAT", "1.5", "between 0 and 1"},
+	    {"T_FLOAT", "-0.1", "between 0 and 1"},
+	    {"T_FLOAT", "nan", "a number"},
+	    {"T_FLOAT", "inf", "a number"},
+	    {"T_FLOAT", "0x1p-2", "a number"},
+	    {"T_BOOL", "maybe", "expected true or false"},
+	    {"T_DUR_MS", "-1", "a duration"},
+	    {"T_DUR_MS", "5 parsecs", "a duration"},
+	    {"T_DUR_MS", "2m", "between 0ms and 1m"},
+	    {"T_DUR_S", "0.01", "between 100ms and 24h"},
+	    {"T_URL", "localhost:4318", "an absolute URL (http or https)"},
+	    {"T_URL", "ftp://x", "http or https"},
+	    {"T_URL", "http://", "absolute URL"},
+	    {"T_URL", "http://a b", "absolute URL"},
+	    {"T_ENUM", "TRACE", "expected one of DEBUG, INFO, WARNING or ERROR"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int rc = parse(bad[i].name, bad[i].text, &err);
@@ -157,8 +157,8 @@ TEST(cfg_bad_values)
 TEST(cfg_reports_every_bad_value)
 {
 	struct wd_buf err = WD_BUF_INIT;
-	static const char *const env[] = {"T_INT", "zero", "T_FLOAT", "2", "T_ENUM", "LOUD",
-					  "T_STR", "fine", NULL};
+	static const char *const env[] = {"T_INT", "zero",  "T_FLOAT", "2", "T_ENUM",
+	                                  "LOUD",  "T_STR", "fine",    NULL};
 	env_pairs = env;
 	EXPECT_INT(wd_cfg_load(table, from_pairs, NULL, &err), 3);
 	int lines = 0;

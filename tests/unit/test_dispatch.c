@@ -9,7 +9,7 @@ TEST(roles_sorted_and_unique)
 	for (size_t i = 1; i < wd_roles_count; i++)
 		if (strcmp(wd_roles[i - 1].name, wd_roles[i].name) >= 0)
 			unit_fail(__FILE__, __LINE__, "'%s' before '%s'", wd_roles[i - 1].name,
-				  wd_roles[i].name);
+			          wd_roles[i].name);
 	for (size_t i = 0; i < wd_roles_count; i++) {
 		ASSERT_TRUE(wd_roles[i].main != NULL);
 		ASSERT_TRUE(wd_roles[i].summary && *wd_roles[i].summary);
@@ -35,11 +35,11 @@ TEST(every_role_folder_has_a_table_line_and_back)
 	for (size_t i = 0; i < wd_roles_count; i++) {
 		char path[512];
 		snprintf(path, sizeof(path), WD_SRCDIR "/roles/%s/%s.c", wd_roles[i].name,
-			 wd_roles[i].name);
+		         wd_roles[i].name);
 		FILE *f = fopen(path, "r");
 		if (!f)
 			unit_fail(__FILE__, __LINE__, "table line '%s' has no %s", wd_roles[i].name,
-				  path);
+			          path);
 		else
 			fclose(f);
 		EXPECT_TRUE(*wd_role_about(wd_roles[i].name) != '\0');
@@ -49,9 +49,10 @@ TEST(every_role_folder_has_a_table_line_and_back)
 
 TEST(role_find)
 {
-	const char *seed[] = {"customer", "supplier", "ordercheck", "suppliercheck", "order",
-			      "stock", "ordermanagement", "agent-orchestrator", "agent-logs",
-			      "agent-metrics", "agent-traces", "agents-ui"};
+	const char *seed[] = {
+	    "customer",   "supplier",      "ordercheck",      "suppliercheck",
+	    "order",      "stock",         "ordermanagement", "agent-orchestrator",
+	    "agent-logs", "agent-metrics", "agent-traces",    "agents-ui"};
 	for (size_t i = 0; i < sizeof(seed) / sizeof(seed[0]); i++) {
 		const struct wd_role *r = wd_role_find(seed[i]);
 		ASSERT_TRUE(r != NULL);

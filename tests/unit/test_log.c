@@ -8,14 +8,14 @@
 static json_t *format(const char *msg, size_t msglen, const struct wd_log_field *f, size_t nf)
 {
 	struct wd_log_record rec = {
-		.time_ns = 1700000000123456789LL,
-		.level = WD_LOG_WARNING,
-		.service = "order",
-		.logger = "order.http",
-		.message = msg,
-		.message_len = msglen,
-		.fields = f,
-		.nfields = nf,
+	    .time_ns = 1700000000123456789LL,
+	    .level = WD_LOG_WARNING,
+	    .service = "order",
+	    .logger = "order.http",
+	    .message = msg,
+	    .message_len = msglen,
+	    .fields = f,
+	    .nfields = nf,
 	};
 	struct wd_buf b = WD_BUF_INIT;
 	wd_log_format_json(&b, &rec);
@@ -33,7 +33,7 @@ static json_t *format(const char *msg, size_t msglen, const struct wd_log_field 
 TEST(log_json_fields)
 {
 	struct wd_log_field f[] = {WD_LF_S("topic", "orders"), WD_LF_I("partition", 3),
-				   WD_LF_D("ratio", 0.5), WD_LF_B("retry", true)};
+	                           WD_LF_D("ratio", 0.5), WD_LF_B("retry", true)};
 	json_t *j = format("hello", 5, f, 4);
 	ASSERT_TRUE(j != NULL);
 	EXPECT_STR(json_string_value(json_object_get(j, "timestamp")), "2023-11-14T22:13:20.123Z");
@@ -53,17 +53,17 @@ TEST(log_json_fields)
 TEST(log_json_hostile_strings)
 {
 	const char *hostile[] = {
-		"quote \" backslash \\ slash /",
-		"newline\nreturn\rtab\tbell\abackspace\bformfeed\f",
-		"\x01\x02\x1f\x7f",
-		"invalid utf-8: \xff\xfe \xc3\x28 \xe2\x82 \xf0\x28\x8c\x28",
-		"overlong \xc0\xaf and surrogate \xed\xa0\x80",
-		"valid: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8c\xb2",
-		"{\"trace_id\":\"injected\"}",
+	    "quote \" backslash \\ slash /",
+	    "newline\nreturn\rtab\tbell\abackspace\bformfeed\f",
+	    "\x01\x02\x1f\x7f",
+	    "invalid utf-8: \xff\xfe \xc3\x28 \xe2\x82 \xf0\x28\x8c\x28",
+	    "overlong \xc0\xaf and surrogate \xed\xa0\x80",
+	    "valid: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8c\xb2",
+	    "{\"trace_id\":\"injected\"}",
 	};
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		struct wd_log_field f[] = {WD_LF_S(hostile[i], hostile[i]),
-					   WD_LF_S("trace_id", "fake")};
+		                           WD_LF_S("trace_id", "fake")};
 		json_t *j = format(hostile[i], strlen(hostile[i]), f, 2);
 		ASSERT_TRUE(j != NULL);
 		/* Reserved keys cannot be overwritten by fields. */
@@ -128,8 +128,12 @@ TEST(log_writes_lines_with_trace_ids_and_filters_levels)
 
 TEST(log_text_form_is_one_line)
 {
-	struct wd_log_record rec = {.time_ns = 0, .level = WD_LOG_ERROR, .service = "order",
-				    .logger = "order", .message = "two\nlines", .message_len = 9};
+	struct wd_log_record rec = {.time_ns = 0,
+	                            .level = WD_LOG_ERROR,
+	                            .service = "order",
+	                            .logger = "order",
+	                            .message = "two\nlines",
+	                            .message_len = 9};
 	struct wd_buf b = WD_BUF_INIT;
 	wd_log_format_text(&b, &rec, false);
 	EXPECT_STR(b.ptr, "00:00:00.000 ERROR   two?lines\n");
