@@ -636,7 +636,6 @@ static int begin_request(struct mg_connection *conn)
 /* civetweb's own refusals (head too large, unparsable request): answered in JSON too. */
 static int http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
-	const struct mg_request_info *ri = mg_get_request_info(conn);
 	struct wd_buf body = WD_BUF_INIT;
 	char msg[256];
 	if (status == 413 || (errmsg && !strcmp(errmsg, "Malformed message")))
@@ -650,16 +649,13 @@ static int http_error(struct mg_connection *conn, int status, const char *errmsg
 	error_body(&body, msg);
 	write_response(conn, status, "application/json", body.ptr, body.len, NULL, false, true);
 	wd_buf_release(&body);
-	const char *method = ri && ri->request_method ? ri->request_method : "";
+	/* The request info is not to be trusted here: the head may be unparsed and its
+	 * buffer unterminated, so method and path stay empty. */
 	struct wd_log_field f[] = {
-	    WD_LF_S("method", method),
-	    WD_LF_S("path", ri && ri->local_uri_raw ? ri->local_uri_raw : ""),
-	    WD_LF_S("route", ""),
-	    WD_LF_I("status", status),
-	    WD_LF_D("duration_ms", 0.0),
+	    WD_LF_S("method", ""),     WD_LF_S("path", ""),         WD_LF_S("route", ""),
+	    WD_LF_I("status", status), WD_LF_D("duration_ms", 0.0),
 	};
-	wd_logf(WD_LOG_WARNING, "http", f, WD_ARRAY_LEN(f), "%s refused: %d %s", method, status,
-	        msg);
+	wd_logf(WD_LOG_WARNING, "http", f, WD_ARRAY_LEN(f), "request refused: %d %s", status, msg);
 	return 0;
 }
 
