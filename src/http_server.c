@@ -189,8 +189,7 @@ int wd_http_reply_json(struct wd_http_req *req, int status, json_t *body)
 	char *text = json_dumps(body ? body : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(body);
 	if (!text)
-		return reply_extra(req, 500, "application/json",
-		                   "{\"error\":\"cannot encode the response as JSON\"}", 46, NULL);
+		return wd_http_reply_error(req, 500, "cannot encode the response as JSON");
 	int rc = reply_extra(req, status, "application/json", text, strlen(text), NULL);
 	free(text);
 	return rc;
@@ -203,16 +202,11 @@ static void error_body(struct wd_buf *out, const char *msg)
 	wd_buf_puts(out, "\"}");
 }
 
-static int reply_error_extra(struct wd_http_req *req, int status, const char *extra,
-                             const char *fmt, ...) WD_PRINTF(4, 5);
-static int reply_error_extra(struct wd_http_req *req, int status, const char *extra,
-                             const char *fmt, ...)
+static int vreply_error(struct wd_http_req *req, int status, const char *extra, const char *fmt,
+                        va_list ap)
 {
 	struct wd_buf msg = WD_BUF_INIT, body = WD_BUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
 	wd_buf_vprintf(&msg, fmt, ap);
-	va_end(ap);
 	error_body(&body, msg.ptr ? msg.ptr : "");
 	int rc = reply_extra(req, status, "application/json", body.ptr, body.len, extra);
 	wd_buf_release(&msg);
@@ -220,17 +214,25 @@ static int reply_error_extra(struct wd_http_req *req, int status, const char *ex
 	return rc;
 }
 
-int wd_http_reply_error(struct wd_http_req *req, int status, const char *fmt, ...)
+/* An error reply with extra header lines (the Allow of a 405). */
+static int reply_error_extra(struct wd_http_req *req, int status, const char *extra,
+                             const char *fmt, ...) WD_PRINTF(4, 5);
+static int reply_error_extra(struct wd_http_req *req, int status, const char *extra,
+                             const char *fmt, ...)
 {
-	struct wd_buf msg = WD_BUF_INIT, body = WD_BUF_INIT;
 	va_list ap;
 	va_start(ap, fmt);
-	wd_buf_vprintf(&msg, fmt, ap);
+	int rc = vreply_error(req, status, extra, fmt, ap);
 	va_end(ap);
-	error_body(&body, msg.ptr ? msg.ptr : "");
-	int rc = reply_extra(req, status, "application/json", body.ptr, body.len, NULL);
-	wd_buf_release(&msg);
-	wd_buf_release(&body);
+	return rc;
+}
+
+int wd_http_reply_error(struct wd_http_req *req, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = vreply_error(req, status, NULL, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 
@@ -501,31 +503,39 @@ static int read_body(struct wd_http_req *req)
 	bool chunked = te && strcasestr(te, "chunked");
 	if (cl > req->srv->max_body) {
 		req->close = true; /* not reading it: the connection cannot be reused */
-		reply_error_extra(req, 413, NULL,
-		                  "request body of %lld bytes is over the limit of %lld bytes", cl,
-		                  (long long)req->srv->max_body);
+		wd_http_reply_error(req, 413,
+		                    "request body of %lld bytes is over the limit of %lld bytes",
+		                    cl, (long long)req->srv->max_body);
 		return WD_ETOOBIG;
 	}
 	if (cl <= 0 && !chunked)
 		return 0;
 	wd_buf_init(&req->body, (size_t)req->srv->max_body);
 	char chunk[16384];
+	int n;
 	for (;;) {
-		int n = mg_read(req->conn, chunk, sizeof(chunk));
+		n = mg_read(req->conn, chunk, sizeof(chunk));
 		if (n <= 0)
-			break; /* the end, or the client went away: checked below */
+			break; /* the end, or a failure: checked below */
 		if (wd_buf_add(&req->body, chunk, (size_t)n)) {
 			req->close = true;
-			reply_error_extra(req, 413, NULL,
-			                  "request body is over the limit of %lld bytes",
-			                  (long long)req->srv->max_body);
+			wd_http_reply_error(req, 413,
+			                    "request body is over the limit of %lld bytes",
+			                    (long long)req->srv->max_body);
 			return WD_ETOOBIG;
 		}
 	}
 	if (cl > 0 && (long long)req->body.len < cl) {
 		req->close = true;
-		reply_error_extra(req, 400, NULL, "request body truncated: got %zu of %lld bytes",
-		                  req->body.len, cl);
+		wd_http_reply_error(req, 400, "request body truncated: got %zu of %lld bytes",
+		                    req->body.len, cl);
+		return WD_EIO;
+	}
+	if (n < 0) {
+		req->close = true;
+		wd_http_reply_error(req, 400,
+		                    "cannot read the request body: malformed chunked encoding or "
+		                    "connection lost");
 		return WD_EIO;
 	}
 	return 0;
@@ -535,21 +545,20 @@ static int prepare_json(struct wd_http_req *req)
 {
 	const char *ct = mg_get_header(req->conn, "Content-Type");
 	if (!is_json_type(ct)) {
-		reply_error_extra(
-		    req, 415, NULL,
-		    "unsupported content type '%s': this route takes application/json",
+		wd_http_reply_error(
+		    req, 415, "unsupported content type '%s': this route takes application/json",
 		    ct ? ct : "(none)");
 		return WD_EINVAL;
 	}
 	if (!req->body.len) {
-		reply_error_extra(req, 400, NULL, "request body is empty: expected JSON");
+		wd_http_reply_error(req, 400, "request body is empty: expected JSON");
 		return WD_EINVAL;
 	}
 	json_error_t err;
 	req->json = json_loadb(req->body.ptr, req->body.len, JSON_DECODE_ANY, &err);
 	if (!req->json) {
-		reply_error_extra(req, 400, NULL, "malformed JSON body: %s (line %d, column %d)",
-		                  err.text, err.line, err.column);
+		wd_http_reply_error(req, 400, "malformed JSON body: %s (line %d, column %d)",
+		                    err.text, err.line, err.column);
 		return WD_EINVAL;
 	}
 	if ((req->route->flags & WD_HTTP_JSON_OBJECT) == WD_HTTP_JSON_OBJECT &&
@@ -557,8 +566,8 @@ static int prepare_json(struct wd_http_req *req)
 		static const char *const names[] = {"an object",  "an array", "a string",
 		                                    "an integer", "a number", "true",
 		                                    "false",      "null"};
-		reply_error_extra(req, 400, NULL, "request body must be a JSON object, got %s",
-		                  names[json_typeof(req->json)]);
+		wd_http_reply_error(req, 400, "request body must be a JSON object, got %s",
+		                    names[json_typeof(req->json)]);
 		return WD_EINVAL;
 	}
 	return 0;
@@ -568,15 +577,15 @@ static void dispatch(struct wd_http_req *req)
 {
 	const char *problem = wd_http_path_problem(req->path);
 	if (problem) {
-		reply_error_extra(req, 400, NULL, "bad request path: %s", problem);
+		wd_http_reply_error(req, 400, "bad request path: %s", problem);
 		return;
 	}
 	int rc = parse_query(req, req->ri->query_string);
 	if (rc) {
-		reply_error_extra(req, 400, NULL, "bad query string: %s",
-		                  rc == WD_ETOOBIG
-		                      ? "more than 64 parameters"
-		                      : "invalid percent-encoding or control character");
+		wd_http_reply_error(req, 400, "bad query string: %s",
+		                    rc == WD_ETOOBIG
+		                        ? "more than 64 parameters"
+		                        : "invalid percent-encoding or control character");
 		return;
 	}
 	struct wd_buf allow = WD_BUF_INIT;
@@ -588,8 +597,7 @@ static void dispatch(struct wd_http_req *req)
 			                  req->method, req->path, allow.ptr);
 			free(hdr);
 		} else {
-			reply_error_extra(req, 404, NULL, "no route for %s %s", req->method,
-			                  req->path);
+			wd_http_reply_error(req, 404, "no route for %s %s", req->method, req->path);
 		}
 		wd_buf_release(&allow);
 		return;
@@ -604,7 +612,7 @@ static void dispatch(struct wd_http_req *req)
 		wd_logf(WD_LOG_ERROR, "http", NULL, 0,
 		        "handler of %s %s returned without a reply; answering 500", req->method,
 		        req->route->path);
-		reply_error_extra(req, 500, NULL, "internal error: the handler did not reply");
+		wd_http_reply_error(req, 500, "internal error: the handler did not reply");
 	}
 }
 
@@ -638,14 +646,21 @@ static int http_error(struct mg_connection *conn, int status, const char *errmsg
 {
 	struct wd_buf body = WD_BUF_INIT;
 	char msg[256];
-	if (status == 413 || (errmsg && !strcmp(errmsg, "Malformed message")))
+	if (!errmsg)
+		errmsg = "";
+	if (status == 413 || !strcmp(errmsg, "Malformed message"))
 		/* civetweb reports a head over its buffer as "Malformed message" too. */
 		snprintf(msg, sizeof(msg),
 		         "malformed or oversized request head: the request line and headers must "
 		         "be valid HTTP and fit in %d bytes",
 		         MAX_HEAD_BYTES);
+	else if (status == 411)
+		snprintf(msg, sizeof(msg), "malformed request: invalid Content-Length header");
+	else if (!strcmp(errmsg, "Bad request"))
+		snprintf(msg, sizeof(msg),
+		         "malformed request: invalid request line, header or Transfer-Encoding");
 	else
-		snprintf(msg, sizeof(msg), "malformed request: %s", errmsg ? errmsg : "");
+		snprintf(msg, sizeof(msg), "malformed request: %s", errmsg);
 	error_body(&body, msg);
 	write_response(conn, status, "application/json", body.ptr, body.len, NULL, false, true);
 	wd_buf_release(&body);

@@ -486,6 +486,47 @@ TEST_T(http_bad_input_gets_exact_errors_and_server_keeps_serving, 40)
 	EXPECT_CONTAINS(rver, "HTTP/1.1 505 HTTP Version Not Supported\r\n");
 	EXPECT_STR(body_of(rver), "{\"error\":\"malformed request: Bad HTTP version: [2.0]\"}");
 
+	/* Body framing: a bad Content-Length, an unknown Transfer-Encoding, a chunked body. */
+	const char *rcl = RAW(s.port, "POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: "
+	                              "application/json\r\nContent-Length: -5\r\n\r\n{}");
+	EXPECT_CONTAINS(rcl, "HTTP/1.1 411 Length Required\r\n");
+	EXPECT_STR(body_of(rcl),
+	           "{\"error\":\"malformed request: invalid Content-Length header\"}");
+	const char *rte = RAW(s.port, "POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: "
+	                              "application/json\r\nTransfer-Encoding: gzip\r\n\r\n{}");
+	EXPECT_CONTAINS(rte, "HTTP/1.1 400 Bad Request\r\n");
+	EXPECT_STR(body_of(rte), "{\"error\":\"malformed request: invalid request line, header or "
+	                         "Transfer-Encoding\"}");
+	const char *rch = RAW(s.port, "POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: "
+	                              "application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                              "10\r\n{\"wood_type\":\"as\r\n"
+	                              "10\r\nh\",\"quantity\":2}\r\n0\r\n\r\n");
+	EXPECT_CONTAINS(rch, "HTTP/1.1 201 Created\r\n");
+	EXPECT_STR(body_of(rch), "{\"wood_type\":\"ash\",\"quantity\":2,\"id\":1}");
+	/* Chunk sizes that do not match the data. */
+	rch = RAW(s.port, "POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: "
+	                  "application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                  "10\r\n{\"wood_type\":\"ash\r\nzz\r\n}\r\n0\r\n\r\n");
+	EXPECT_CONTAINS(rch, "HTTP/1.1 400 Bad Request\r\n");
+	EXPECT_STR(body_of(rch), "{\"error\":\"cannot read the request body: malformed chunked "
+	                         "encoding or connection lost\"}");
+	/* A chunked body over the cap is refused while it is read. */
+	static char chunked[4000];
+	int cn = snprintf(chunked, sizeof(chunked),
+	                  "POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+	                  "Transfer-Encoding: chunked\r\n\r\n");
+	for (int k = 0; k < 3; k++) {
+		cn += snprintf(chunked + cn, sizeof(chunked) - (size_t)cn, "258\r\n");
+		memset(chunked + cn, ' ', 600);
+		cn += 600;
+		cn += snprintf(chunked + cn, sizeof(chunked) - (size_t)cn, "\r\n");
+	}
+	cn += snprintf(chunked + cn, sizeof(chunked) - (size_t)cn, "0\r\n\r\n");
+	const char *rcb = raw(s.port, chunked, (size_t)cn);
+	EXPECT_CONTAINS(rcb, "HTTP/1.1 413 Content Too Large\r\n");
+	EXPECT_CONTAINS(rcb, "Connection: close\r\n");
+	EXPECT_STR(body_of(rcb), "{\"error\":\"request body is over the limit of 1000 bytes\"}");
+
 	/* Exactly one reply per request. */
 	EXPECT_CALL(&s, "GET", "/noreply", NULL, NULL, 500,
 	            "{\"error\":\"internal error: the handler did not reply\"}");
