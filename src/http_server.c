@@ -1,6 +1,7 @@
 /* http_server.c - the HTTP server core on civetweb: routing, checks, replies, access log. */
 #include "woodctl/http.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -709,11 +710,36 @@ static void stop_drain(void *ud)
 	}
 }
 
+/* Is text an IPv4 or IPv6 address literal (IPv6 with or without brackets)? */
+static bool ip_literal(const char *text)
+{
+	char tmp[64];
+	size_t n = strlen(text);
+	if (n >= 2 && text[0] == '[' && text[n - 1] == ']') {
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)(n - 2), text + 1);
+		text = tmp;
+	}
+	unsigned char addr[16];
+	return inet_pton(AF_INET, text, addr) == 1 || inet_pton(AF_INET6, text, addr) == 1;
+}
+
+int wd_http_cfg_check(struct wd_buf *err)
+{
+	if (cfg_listen && *cfg_listen && !ip_literal(cfg_listen)) {
+		wd_buf_puts(err, "cannot parse HTTP_LISTEN='");
+		wd_buf_puts(err, cfg_listen);
+		wd_buf_puts(err, "': expected an IPv4 address such as 0.0.0.0 or 127.0.0.1, or an "
+		                 "IPv6 one such as ::\n");
+		return 1;
+	}
+	return 0;
+}
+
 static int listen_spec(const char *listen, int port, char *out, size_t outsz)
 {
 	if (!listen || !*listen)
 		listen = "0.0.0.0";
-	if (strspn(listen, "0123456789abcdefABCDEF.:[]") != strlen(listen))
+	if (!ip_literal(listen))
 		return WD_EINVAL;
 	if (strchr(listen, ':') && listen[0] != '[')
 		snprintf(out, outsz, "[%s]:%d", listen, port);

@@ -24,7 +24,7 @@ static const struct {
 	int (*check)(struct wd_buf *err);
 } core_tables[] = {
 	{0, "logging", wd_log_cfg, NULL},
-	{WD_SETUP_HTTP, "HTTP server", wd_http_cfg, NULL},
+	{WD_SETUP_HTTP, "HTTP server", wd_http_cfg, wd_http_cfg_check},
 	{WD_SETUP_DB, "PostgreSQL", wd_db_cfg, wd_db_cfg_check},
 };
 

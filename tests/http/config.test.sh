@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# config.test.sh - the HTTP server's settings are checked at start-up, before the role runs:
+# exit 2 with one line per bad value naming the variable, the value and what is allowed.
+set -u
+. "$(dirname "$0")/../lib/assert.sh"
+expect_rc 2 env HTTP_THREADS=0 HTTP_MAX_BODY_BYTES=lots HTTP_REQUEST_TIMEOUT=soon "$WOODCTL" order
+expect_out "^cannot parse HTTP_THREADS='0': expected an integer between 1 and 1024$"
+expect_out "^cannot parse HTTP_MAX_BODY_BYTES='lots': expected an integer between 1 and 1073741824$"
+expect_out "^cannot parse HTTP_REQUEST_TIMEOUT='soon'"
+expect_out "3 bad settings"
+expect_rc 2 env HTTP_LISTEN=localhost "$WOODCTL" stock
+expect_out "^cannot parse HTTP_LISTEN='localhost': expected an IPv4 address"
+expect_rc 2 env HTTP_LISTEN='0.0.0.0:80' "$WOODCTL" stock
+expect_out "^cannot parse HTTP_LISTEN='0.0.0.0:80'"
+# Good values pass the check (the role itself is not built yet: 69).
+expect_rc 69 env HTTP_LISTEN=:: HTTP_THREADS=8 HTTP_KEEP_ALIVE_TIMEOUT=2s "$WOODCTL" order
+expect_rc 69 env HTTP_LISTEN='[::1]' "$WOODCTL" order
+expect_rc 69 env HTTP_LISTEN=127.0.0.1 "$WOODCTL" order
+# Help lists them for HTTP roles, not for the probe.
+expect_rc 0 "$WOODCTL" help order
+expect_out "^  HTTP_LISTEN "
+expect_out "^  HTTP_MAX_BODY_BYTES "
+expect_rc 0 "$WOODCTL" help probe
+expect_no_out "HTTP_LISTEN"
+expect_out "health probe"
+echo "http config ok"
