@@ -644,6 +644,11 @@ TEST_T(http_client_caps_timeouts_retries_and_headers, 30)
 	start_server(&s, 4, 0);
 	ASSERT_TRUE(s.port > 0);
 	char url[128];
+	/* The client's own log (its retry warnings) goes to a file we read at the end. */
+	char clog[] = "/tmp/wd-http-clog.XXXXXX";
+	int clogfd = mkstemp(clog);
+	ASSERT_TRUE(clogfd >= 0);
+	wd_log_init("test-client", clogfd);
 
 	/* Response cap. */
 	snprintf(url, sizeof(url), "%s/big", s.base);
@@ -706,6 +711,14 @@ TEST_T(http_client_caps_timeouts_retries_and_headers, 30)
 	c = (struct wd_http_call){.url = "ftp://127.0.0.1/"};
 	EXPECT_INT(wd_http_call(&c, &r), WD_EINVAL);
 	wd_http_resp_release(&r);
+
+	struct server logs = {.pid = 0};
+	snprintf(logs.log, sizeof(logs.log), "%s", clog);
+	char *text = read_log(&logs);
+	EXPECT_CONTAINS(text, "/flaky failed (Service Unavailable); retrying in 20 ms");
+	EXPECT_CONTAINS(text, "\"attempt\":2,\"backoff_ms\":20");
+	close(clogfd);
+	free(text);
 }
 
 TEST_T(http_survives_disconnects_and_slow_clients, 40)
