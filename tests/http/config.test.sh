@@ -12,10 +12,15 @@ expect_rc 2 env HTTP_LISTEN=localhost "$WOODCTL" stock
 expect_out "^cannot parse HTTP_LISTEN='localhost': expected an IPv4 address"
 expect_rc 2 env HTTP_LISTEN='0.0.0.0:80' "$WOODCTL" stock
 expect_out "^cannot parse HTTP_LISTEN='0.0.0.0:80'"
-# Good values pass the check (the role itself is not built yet: 69).
-expect_rc 69 env HTTP_LISTEN=:: HTTP_THREADS=8 HTTP_KEEP_ALIVE_TIMEOUT=2s "$WOODCTL" order
-expect_rc 69 env HTTP_LISTEN='[::1]' "$WOODCTL" order
-expect_rc 69 env HTTP_LISTEN=127.0.0.1 "$WOODCTL" order
+# Good values pass the check: with one bad role setting beside them, only that one is
+# reported (ERROR_RATE is the order role's own).
+for listen in :: '[::1]' 127.0.0.1 0.0.0.0; do
+	expect_rc 2 env HTTP_LISTEN="$listen" HTTP_THREADS=8 HTTP_KEEP_ALIVE_TIMEOUT=2s \
+		ERROR_RATE=2 "$WOODCTL" order
+	expect_out "^cannot parse ERROR_RATE='2'"
+	expect_out "1 bad setting"
+	expect_no_out "HTTP_"
+done
 # Help lists them for HTTP roles, not for the probe.
 expect_rc 0 "$WOODCTL" help order
 expect_out "^  HTTP_LISTEN "
