@@ -337,7 +337,9 @@ int wd_otel_init(const char *service_name)
 		return wd_fail(WD_EIO, "cannot start the telemetry exporter thread: %s",
 		               strerror(rc));
 	}
-	wd_log_set_sink(wd_otel_log_sink, NULL);
+	pthread_setname_np(thread, "wd-otel-export");
+	if (wd_oc.logs_exporter != WD_EXP_NONE)
+		wd_log_set_sink(wd_otel_log_sink, NULL);
 	wd_run_on_stop(WD_STOP_TELEMETRY, stop_hook, NULL);
 	return 0;
 }

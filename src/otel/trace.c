@@ -274,6 +274,14 @@ static struct wd_sattr *attr_array(struct wd_span *s, const struct wd_attr *attr
 
 /* ---- life of a span ---- */
 
+/* A context may come from a caller's own struct: never trust it to be terminated. */
+static void copy_tracestate(char *dst, const char *src)
+{
+	size_t n = strnlen(src, WD_TRACESTATE_MAX - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static struct wd_span *start(const char *name, enum wd_span_kind kind,
                              const struct wd_span_context *parent, const struct wd_attr *attrs,
                              size_t nattrs)
@@ -286,9 +294,7 @@ static struct wd_span *start(const char *name, enum wd_span_kind kind,
 			memcpy(&s->ctx, parent, offsetof(struct wd_span_context, tracestate));
 		else
 			memset(&s->ctx, 0, offsetof(struct wd_span_context, tracestate));
-		s->ctx.tracestate[0] = '\0';
-		if (pvalid)
-			strcpy(s->ctx.tracestate, parent->tracestate);
+		copy_tracestate(s->ctx.tracestate, pvalid ? parent->tracestate : "");
 		s->ctx.remote = false;
 		return s;
 	}
@@ -297,7 +303,7 @@ static struct wd_span *start(const char *name, enum wd_span_kind kind,
 		memcpy(s->parent_id, parent->span_id, 8);
 		s->has_parent = true;
 		s->parent_remote = parent->remote;
-		strcpy(s->ctx.tracestate, parent->tracestate);
+		copy_tracestate(s->ctx.tracestate, parent->tracestate);
 	} else {
 		wd_otel_new_trace_id(s->ctx.trace_id);
 		s->ctx.tracestate[0] = '\0';
@@ -408,7 +414,12 @@ void wd_span_add_link(struct wd_span *s, const struct wd_span_context *sc,
 	memcpy(l->span_id, sc->span_id, 8);
 	l->flags = sc->flags;
 	l->remote = sc->remote;
-	l->tracestate = sc->tracestate[0] ? copy_str(s, sc->tracestate, 0) : NULL;
+	l->tracestate = NULL;
+	if (sc->tracestate[0]) {
+		char ts[WD_TRACESTATE_MAX];
+		copy_tracestate(ts, sc->tracestate);
+		l->tracestate = copy_str(s, ts, 0);
+	}
 	l->attrs = attr_array(s, attrs, nattrs, &l->nattrs, &l->dropped);
 }
 
