@@ -199,9 +199,12 @@ static void run_proc(struct proc *p, bool all)
 	atomic_store(&p->eager, false);
 	size_t budget = wd_ring_count(&p->q);
 	for (;;) {
+		/* A wake-up for a full batch must not send a partial one early. */
+		if (!all && wd_ring_count(&p->q) < p->conf.batch)
+			break;
 		size_t n = export_batch(p);
 		budget = n < budget ? budget - n : 0;
-		if (!n || (all ? !budget : wd_ring_count(&p->q) < p->conf.batch))
+		if (!n || (all && !budget))
 			break;
 	}
 }
