@@ -157,11 +157,18 @@ static const char *copy_str(struct wd_span *s, const char *src, size_t limit)
 	if (!src)
 		src = "";
 	size_t n = strlen(src);
-	/* Fast path: short ASCII is copied as is. */
+	/* Fast path: ASCII within the limit is copied as is (checked 8 bytes at a time). */
+	uint64_t high = 0;
 	size_t i = 0;
-	while (i < n && !((unsigned char)src[i] & 0x80))
-		i++;
-	if (i == n && (!limit || n <= limit)) {
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, src + i, 8);
+		high |= w;
+	}
+	high &= 0x8080808080808080ULL;
+	for (; i < n; i++)
+		high |= (unsigned char)src[i] & 0x80;
+	if (!high && (!limit || n <= limit)) {
 		char *d = arena_alloc(s, n + 1);
 		memcpy(d, src, n + 1);
 		return d;
@@ -218,8 +225,10 @@ static void attr_put(struct wd_span *s, struct wd_sattr **list, uint32_t *n, uin
 {
 	if (!a || !a->key)
 		return;
+	/* Keys are compared by length first: most differ there, and strcmp was the hot spot. */
+	size_t klen = strlen(a->key);
 	for (uint32_t i = 0; i < *n; i++) {
-		if (!strcmp((*list)[i].key, a->key)) {
+		if ((*list)[i].klen == klen && !memcmp((*list)[i].key, a->key, klen)) {
 			copy_value(s, &(*list)[i], a);
 			return;
 		}
@@ -240,6 +249,7 @@ static void attr_put(struct wd_span *s, struct wd_sattr **list, uint32_t *n, uin
 	}
 	struct wd_sattr *d = &(*list)[(*n)++];
 	d->key = copy_str(s, a->key, 0);
+	d->klen = (uint32_t)klen;
 	copy_value(s, d, a);
 }
 
@@ -266,6 +276,7 @@ static struct wd_sattr *attr_array(struct wd_span *s, const struct wd_attr *attr
 			continue;
 		}
 		out[*count].key = copy_str(s, attrs[i].key, 0);
+		out[*count].klen = (uint32_t)strlen(attrs[i].key);
 		copy_value(s, &out[*count], &attrs[i]);
 		(*count)++;
 	}
