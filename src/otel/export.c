@@ -29,9 +29,9 @@ struct proc {
 	struct wd_bp_conf conf;
 	int exporter;
 	struct wd_ring q;
-	atomic_bool eager;                  /* a full batch is waiting */
-	_Atomic uint64_t dropped, exported; /* for wd_otel_get_stats */
-	uint64_t dropped_warned;            /* drops already reported (thread only) */
+	atomic_bool eager;                          /* a full batch is waiting */
+	_Atomic uint64_t dropped, exported, failed; /* for wd_otel_get_stats */
+	uint64_t dropped_warned;                    /* drops already reported (thread only) */
 	int64_t last_warn_ns, next_due_ns;
 	struct wd_pb body;
 	void **items;
@@ -65,6 +65,8 @@ void wd_otel_get_stats(struct wd_otel_stats *out)
 	out->logs_exported = atomic_load(&P[1].exported);
 	out->logs_dropped = atomic_load(&P[1].dropped);
 	out->exports_failed = atomic_load(&exports_failed);
+	out->spans_failed = atomic_load(&P[0].failed);
+	out->logs_failed = atomic_load(&P[1].failed);
 }
 
 static void kick(struct proc *p)
@@ -180,10 +182,12 @@ static size_t export_batch(struct proc *p)
 			wd_logf(WD_LOG_ERROR, "otel", NULL, 0,
 			        "cannot encode %zu %s: request over 64 MiB, dropped", n, p->what);
 		}
-		if (rc == 0)
+		if (rc == 0) {
 			atomic_fetch_add(&p->exported, n);
-		else
+		} else {
 			atomic_fetch_add(&exports_failed, 1);
+			atomic_fetch_add(&p->failed, n);
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		free_item(p, p->items[i]);
