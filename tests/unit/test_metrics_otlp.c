@@ -295,7 +295,7 @@ TEST(otlp_metrics_console_json)
 	wd_buf_release(&out);
 }
 
-TEST(otlp_metrics_export_hands_body_to_pipeline)
+TEST(otlp_metrics_export_skips_empty_and_none)
 {
 	/* With nothing measured there is nothing to send. */
 	wd_otel_metrics_exporter = 0;
