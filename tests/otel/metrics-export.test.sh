@@ -68,4 +68,15 @@ wait_requests 2 || fail "fewer than 2 requests"
 grep -q '"content-encoding":"gzip"' "$RX/1.json" || fail "not gzip"
 check 1 DELTA 5 "1,0,1,0"
 check 2 DELTA 3 "0,0,0,1"
+kill "$RX_PID"; wait "$RX_PID" 2>/dev/null
+
+# Console: one OTLP/JSON document per export on stdout, nothing on the network.
+OTEL_METRICS_EXPORTER=console "$EMIT" export >"$WD_TEST_TMP/console" || fail "driver failed"
+node - "$WD_TEST_TMP/console" <<'JS' || fail "console output: $(head -c 600 "$WD_TEST_TMP/console")"
+const lines = require('fs').readFileSync(process.argv[2], 'utf8').split('\n').filter((l) => l.startsWith('{'));
+if (lines.length < 2) throw new Error('want 2 exports, got ' + lines.length);
+const req = JSON.parse(lines[1]);
+const m = req.resourceMetrics[0].scopeMetrics[0].metrics.find((x) => x.name === 'test.orders');
+if (!m || m.sum.dataPoints[0].asInt !== '8' || m.sum.aggregationTemporality !== 2) throw new Error(JSON.stringify(m));
+JS
 echo ok
