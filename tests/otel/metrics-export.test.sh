@@ -79,4 +79,19 @@ const req = JSON.parse(lines[1]);
 const m = req.resourceMetrics[0].scopeMetrics[0].metrics.find((x) => x.name === 'test.orders');
 if (!m || m.sum.dataPoints[0].asInt !== '8' || m.sum.aggregationTemporality !== 2) throw new Error(JSON.stringify(m));
 JS
+
+# Prometheus text after start-up: target_info carries the resource; promtool parses it all.
+OTEL_METRICS_EXPORTER=none "$EMIT" prometheus >"$WD_TEST_TMP/prom" || fail "driver failed"
+grep -q '^target_info{.*service_name="metrics-test".*} 1$' "$WD_TEST_TMP/prom" ||
+	fail "no target_info: $(head -5 "$WD_TEST_TMP/prom")"
+grep -q '^test_orders_total{region="7",supplier="acme"} 5$' "$WD_TEST_TMP/prom" || fail "counter line"
+grep -q '^test_latency_seconds_bucket{region="7",supplier="acme",le="+Inf"} 2$' "$WD_TEST_TMP/prom" ||
+	fail "histogram line"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$WD_TEST_TMP/prom" >"$WD_TEST_TMP/lint" 2>&1
+	rc=$?
+	# 3 = lint findings only; the semconv *_count gauges are the known ones.
+	[ $rc = 0 ] || { [ $rc = 3 ] && ! grep -v 'should not have "_count" suffix' "$WD_TEST_TMP/lint" | grep -q .; } ||
+		fail "promtool ($rc): $(cat "$WD_TEST_TMP/lint")"
+fi
 echo ok
