@@ -35,14 +35,14 @@ start_fastapi
 ROUNDS=${ROUNDS:-3}
 echo "wrk $WRK_ARGS, GET /orders/42, server threads $THREADS, $(nproc) cores shared with wrk"
 for p in "$PORT_off" "$PORT_on"; do curl -sf "http://127.0.0.1:$p/orders/42" >/dev/null; done
-off=() on=() noexp=()
+off=() on=() noexp=() coff=() con=() cnoexp=()
 for r in $(seq "$ROUNDS"); do
-	run_wrk "off$r" "http://127.0.0.1:$PORT_off/orders/42"
-	v=RPS_off$r; off+=("${!v}")
-	run_wrk "on$r" "http://127.0.0.1:$PORT_on/orders/42"
-	v=RPS_on$r; on+=("${!v}")
-	run_wrk "noexp$r" "http://127.0.0.1:$PORT_noexp/orders/42"
-	v=RPS_noexp$r; noexp+=("${!v}")
+	for k in off on noexp; do
+		p=PORT_$k pid=PID_$k
+		run_wrk "$k$r" "http://127.0.0.1:${!p}/orders/42" "${!pid}"
+		v=RPS_$k$r c=CPU_$k$r
+		eval "$k+=(${!v}); c$k+=(${!c})"
+	done
 done
 run_wrk fastapi "http://127.0.0.1:$PORT_fastapi/orders/42"
 # Stop the telemetry server so that it flushes (and logs any drop), then the sink.
@@ -52,12 +52,16 @@ kill "$SINK"
 wait "$SINK" 2>/dev/null || true
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 awk -v off="$(median "${off[@]}")" -v on="$(median "${on[@]}")" \
-	-v ne="$(median "${noexp[@]}")" -v f="$RPS_fastapi" 'BEGIN {
+	-v ne="$(median "${noexp[@]}")" -v f="$RPS_fastapi" -v coff="$(median "${coff[@]}")" \
+	-v con="$(median "${con[@]}")" -v cne="$(median "${cnoexp[@]}")" 'BEGIN {
 	printf "telemetry off (median) %10.0f req/s\n", off
 	printf "telemetry on  (median) %10.0f req/s   cost of tracing: %.1f %%\n", on,
 		100 * (off - on) / off
 	printf "instrumented, export off (median) %10.0f req/s   cost: %.1f %%\n", ne,
 		100 * (off - ne) / off
+	printf "server CPU per request (median): off %.1f us, on %.1f us (+%.1f %%), " \
+		"instrumented without export %.1f us (+%.1f %%)\n", coff, con,
+		100 * (con - coff) / coff, cne, 100 * (cne - coff) / coff
 	printf "woodctl (telemetry on) / fastapi: %.1fx\n", on / f
 }'
 echo "received by the sink: $(cat "$BT/rx.stats" 2>/dev/null)"
