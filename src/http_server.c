@@ -152,6 +152,21 @@ static bool client_keeps_alive(const struct mg_connection *conn)
  * Connection, extra header lines (each ending in CRLF), then the body unless no_body.
  * Sending it in one piece matters with keep-alive: no small-packet stalls.
  */
+/* The Date header value (RFC 9110 IMF-fixdate), formatted once per second per thread. */
+static const char *http_date(void)
+{
+	static __thread time_t cached;
+	static __thread char text[40];
+	time_t now = time(NULL);
+	if (now != cached) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		cached = now;
+	}
+	return text;
+}
+
 static int write_response(struct mg_connection *conn, int status, const char *ctype,
                           const void *body, size_t len, const char *extra, bool no_body, bool close)
 {
@@ -161,10 +176,10 @@ static int write_response(struct mg_connection *conn, int status, const char *ct
 		mg_disable_connection_keep_alive(conn);
 	}
 	wd_buf_printf(&out,
-	              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	              "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 	              "Connection: %s\r\n%s\r\n",
-	              status, wd_http_reason(status), ctype, len, close ? "close" : "keep-alive",
-	              extra ? extra : "");
+	              status, wd_http_reason(status), http_date(), ctype, len,
+	              close ? "close" : "keep-alive", extra ? extra : "");
 	if (!no_body && len)
 		wd_buf_add(&out, body, len);
 	int n = mg_write(conn, out.ptr, out.len);

@@ -614,6 +614,13 @@ TEST_T(http_keep_alive_on_both_sides, 20)
 		EXPECT_CONTAINS(out, "HTTP/1.1 200 OK\r\n");
 		EXPECT_CONTAINS(out, "Connection: keep-alive\r\n");
 		EXPECT_CONTAINS(out, "Content-Length: 42\r\n");
+		/* RFC 9110: an origin server with a clock sends Date (IMF-fixdate). */
+		const char *d = strstr(out, "\r\nDate: ");
+		ASSERT_TRUE(d != NULL);
+		const char *e = strstr(d + 2, "\r\n");
+		ASSERT_TRUE(e != NULL);
+		EXPECT_INT(e - (d + 8), 29);
+		EXPECT_TRUE(!strncmp(e - 4, " GMT", 4));
 	}
 	close(fd);
 	/* Client: consecutive calls on one thread reuse the connection (same source port). */
