@@ -17,9 +17,11 @@ ROLE(customer);
 ROLE(order);
 ROLE(ordercheck);
 ROLE(ordermanagement);
+ROLE(probe);
 ROLE(stock);
 ROLE(supplier);
 ROLE(suppliercheck);
+ROLE(up);
 
 #define T WD_SETUP_TELEMETRY
 #define H WD_SETUP_HTTP
@@ -50,6 +52,8 @@ const struct wd_role wd_roles[] = {
 	{"ordermanagement", ordermanagement_main,
 	 "worker: marks registered orders ready or blocked against stock", ordermanagement_cfg,
 	 T | H, NULL},
+	{"probe", probe_main, "health probe: GET a URL, exit 0 on 2xx (container healthchecks)",
+	 probe_cfg, 0, NULL},
 	{"stock", stock_main, "REST API for stock levels on PostgreSQL (port 5001)", stock_cfg,
 	 T | H | D, NULL},
 	{"supplier", supplier_main, "Kafka producer: delivers wood on topic 'stocks'",
@@ -57,6 +61,8 @@ const struct wd_role wd_roles[] = {
 	{"suppliercheck", suppliercheck_main,
 	 "Kafka consumer: records stock deliveries through the stock API", suppliercheck_cfg,
 	 T | H | K, NULL},
+	{"up", up_main, "runs the whole system from this shell: broker, database, sink, all roles",
+	 up_cfg, 0, NULL},
 };
 const size_t wd_roles_count = WD_ARRAY_LEN(wd_roles);
 
