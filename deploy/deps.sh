@@ -22,7 +22,7 @@ STATIC_PKGS="liblz4-dev libzstd-dev libsasl2-dev libkrb5-dev libldap-dev libnght
  libsqlite3-dev libdb5.3-dev libmariadb-dev"
 # Tests: a real PostgreSQL, kcat, node for the independent OTLP decoder, protoc.
 TEST_PKGS="postgresql-15 postgresql-client-15 kcat nodejs npm protobuf-compiler
- clang-format procps iproute2 curl ca-certificates"
+ clang-format procps iproute2 curl ca-certificates jq"
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 

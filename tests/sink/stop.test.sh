@@ -1,0 +1,39 @@
+# SIGTERM while clients are sending: the sink exits 0 promptly, every request it answered
+# 200 has its whole line in the file, and no line is torn.
+. tests/lib/sink.sh
+sink_start
+T=$WD_TEST_TMP
+encode traces tests/sink/data/traces.json >"$T/t.bin"
+encode metrics tests/sink/data/metrics.json --gzip >"$T/m.bin.gz"
+post /v1/traces "$T/t.bin" application/x-protobuf # one before: skips if the build lacks it
+[ "$CODE" = 200 ] || fail "first request: status $CODE"
+client() {
+	local i ok=0
+	# Until the sink goes away (bounded: 3000 requests per client).
+	for i in $(seq 3000); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$2" \
+			-H "Content-Type: application/x-protobuf" $3 "$SINK_URL/v1/$1") || break
+		[ "$code" = 200 ] && ok=$((ok + 1))
+	done
+	echo "$ok" >"$T/ok.$1.$4"
+}
+for k in 1 2; do
+	client traces "$T/t.bin" "" $k &
+	client metrics "$T/m.bin.gz" "-H Content-Encoding:gzip" $k &
+done
+sleep 1
+sink_stop
+wait
+oks_t=$(($(cat "$T"/ok.traces.* | paste -sd+) + 1))
+oks_m=$(($(cat "$T"/ok.metrics.* | paste -sd+)))
+[ "$oks_t" -gt 1 ] && [ "$oks_m" -gt 0 ] || fail "no request succeeded before the stop"
+# Every answered request is in the file, and every line is a whole request.
+lines_t=$(wc -l <"$SINK_DIR/traces.jsonl") lines_m=$(wc -l <"$SINK_DIR/metrics.jsonl")
+[ "$lines_t" = "$oks_t" ] || fail "$oks_t traces requests answered 200, $lines_t lines"
+[ "$lines_m" = "$oks_m" ] || fail "$oks_m metrics requests answered 200, $lines_m lines"
+jq -e -s 'all(.[]; (.resourceSpans | length) == 2)' "$SINK_DIR/traces.jsonl" >/dev/null ||
+	fail "a traces line is torn"
+jq -e -s 'all(.[]; (.resourceMetrics[0].scopeMetrics[0].metrics | length) == 3)' \
+	"$SINK_DIR/metrics.jsonl" >/dev/null || fail "a metrics line is torn"
+# The port is closed.
+if curl -s -o /dev/null "$SINK_URL/health"; then fail "still answering after the stop"; fi
