@@ -238,6 +238,25 @@ int wd_otlp_json_encode(struct wd_buf *out, const ProtobufCMessage *msg)
 	return enc_msg(out, msg, 0);
 }
 
+size_t wd_otlp_unknown_fields(const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	size_t total = m->n_unknown_fields;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		size_t n;
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE || !field_set(m, f, &n))
+			continue;
+		ProtobufCMessage *const *p = CMEMBER(m, f->offset);
+		if (f->label == PROTOBUF_C_LABEL_REPEATED)
+			p = *(ProtobufCMessage * *const *)p;
+		for (size_t j = 0; j < n; j++)
+			if (p[j])
+				total += wd_otlp_unknown_fields(p[j]);
+	}
+	return total;
+}
+
 /* ---- Decoding ------------------------------------------------------------------------ */
 
 struct dec {

@@ -77,6 +77,13 @@ int wd_otlp_json_decode(const ProtobufCMessageDescriptor *desc, const char *text
 int wd_otlp_unpack(const ProtobufCMessageDescriptor *desc, const void *data, size_t len,
                    ProtobufCMessage **out, struct wd_buf *err);
 
+/*
+ * How many fields of msg and everything in it the descriptors do not know (protobuf-c
+ * keeps them aside as unknown fields). OTLP/JSON output cannot carry them, so a sender
+ * using newer OTLP messages than ours loses them; callers say so.
+ */
+size_t wd_otlp_unknown_fields(const ProtobufCMessage *msg);
+
 /* The OTLP/JSON key of a field: its .proto name in lowerCamelCase, into dst (size n). */
 void wd_otlp_json_key(const ProtobufCFieldDescriptor *f, char *dst, size_t n);
 

@@ -9,7 +9,9 @@
  *           file exporter's format), so a file can be replayed into any OTLP backend.
  *           Lines are appended with one write each; a request with no items adds no line.
  * Logs:     one line per request: signal, items (spans, data points or log records),
- *           rejected, bytes received, and the service.name values seen.
+ *           rejected, bytes received, the service.name values seen, and unknown_fields:
+ *           fields woodctl's OTLP messages lack (exponential histograms, summaries,
+ *           newer additions), which cannot be written and are left out (a warning).
  * Answers:  200 with an empty Export*ServiceResponse (protobuf for protobuf requests, {}
  *           for JSON); items it refuses are left out of the file and reported as partial
  *           success (rejected count and error_message): spans whose trace id is not 16
@@ -182,12 +184,16 @@ static bool media_is(const char *ct, const char *want)
 
 /* ---- Items: walking, checking, counting ---------------------------------------------- */
 
+/* The service.name values a summary line lists at most. */
+#define MAX_SERVICES 8
+
 struct tally {
 	const struct signal *sig;
 	uint64_t items, rejected;
-	char why[160];          /* the first reason for a rejection */
-	struct wd_buf services; /* "order,stock" */
+	char why[160];                     /* the first reason for a rejection */
+	const char *service[MAX_SERVICES]; /* borrowed from the request */
 	int nservices;
+	struct wd_buf services; /* the same, joined: "order,stock" */
 };
 
 static bool all_zero(const ProtobufCBinaryData *b)
@@ -296,7 +302,7 @@ static void note_services(struct tally *t, ProtobufCMessage *req, const char *to
 	    protobuf_c_message_descriptor_get_field_by_name(req->descriptor, top);
 	size_t n = *(size_t *)((char *)req + f->quantifier_offset);
 	ProtobufCMessage **arr = *(ProtobufCMessage ***)((char *)req + f->offset);
-	for (size_t i = 0; i < n && t->nservices < 8; i++) {
+	for (size_t i = 0; i < n && t->nservices < MAX_SERVICES; i++) {
 		const ProtobufCFieldDescriptor *rf =
 		    protobuf_c_message_descriptor_get_field_by_name(arr[i]->descriptor, "resource");
 		if (!rf ||
@@ -311,17 +317,13 @@ static void note_services(struct tally *t, ProtobufCMessage *req, const char *to
 			        OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE)
 				continue;
 			const char *name = kv->value->string_value;
-			/* Listed once each: look for ",name," in ",a,b,". */
-			struct wd_buf probe = WD_BUF_INIT;
-			wd_buf_printf(&probe, ",%s,", name);
-			struct wd_buf all = WD_BUF_INIT;
-			wd_buf_printf(&all, ",%s,", t->services.ptr ? t->services.ptr : "");
-			if (!strstr(all.ptr, probe.ptr)) {
-				wd_buf_printf(&t->services, "%s%s", t->nservices ? "," : "", name);
-				t->nservices++;
+			int j = 0;
+			while (j < t->nservices && strcmp(t->service[j], name))
+				j++;
+			if (j == t->nservices && t->nservices < MAX_SERVICES) {
+				t->service[t->nservices++] = name;
+				wd_buf_printf(&t->services, "%s%s", j ? "," : "", name);
 			}
-			wd_buf_release(&probe);
-			wd_buf_release(&all);
 		}
 	}
 }
@@ -478,6 +480,7 @@ static void handle(struct wd_http_req *req, struct signal *sig)
 		reply_bad(req, json, sig, err.ptr ? err.ptr : "cannot decode the body");
 		goto out;
 	}
+	size_t unknown = wd_otlp_unknown_fields(msg);
 	walk(&t, msg, sig->path_fields);
 	note_services(&t, msg, sig->path_fields[0]);
 	if (t.items) {
@@ -500,11 +503,13 @@ static void handle(struct wd_http_req *req, struct signal *sig)
 	    WD_LF_S("encoding",
 	            json ? (gz ? "json+gzip" : "json") : (gz ? "protobuf+gzip" : "protobuf")),
 	    WD_LF_S("services", t.services.ptr ? t.services.ptr : ""),
+	    WD_LF_I("unknown_fields", (int64_t)unknown),
 	};
-	wd_logf(t.rejected ? WD_LOG_WARNING : WD_LOG_INFO, NULL, f, WD_ARRAY_LEN(f),
-	        "%s: %llu %s from %s%s%s", sig->name, (unsigned long long)t.items, sig->item,
+	wd_logf(t.rejected || unknown ? WD_LOG_WARNING : WD_LOG_INFO, NULL, f, WD_ARRAY_LEN(f),
+	        "%s: %llu %s from %s%s%s%s", sig->name, (unsigned long long)t.items, sig->item,
 	        t.services.ptr ? t.services.ptr : "(no service.name)",
-	        t.rejected ? "; refused: " : "", t.rejected ? t.why : "");
+	        t.rejected ? "; refused: " : "", t.rejected ? t.why : "",
+	        unknown ? "; fields unknown to woodctl's OTLP messages were left out" : "");
 	reply_ok(req, json, sig, &t);
 out:
 	protobuf_c_message_free_unpacked(msg, NULL);

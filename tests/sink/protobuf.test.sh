@@ -29,4 +29,17 @@ done
 grep -q '"traceId":"0af7651916cd43dd8448eb211c80319c"' "$SINK_DIR/traces.jsonl" || fail "trace id not hex"
 grep -q '"endTimeUnixNano":"18446744073709551615"' "$SINK_DIR/traces.jsonl" || fail "fixed64 not a string"
 grep -q '"kind":2' "$SINK_DIR/traces.jsonl" || fail "enum not an integer"
+# A kind of metric our messages lack (an exponential histogram) is left out, with a warning.
+cat >"$WD_TEST_TMP/exp.json" <<'JSON'
+{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"latency","exponentialHistogram":
+ {"dataPoints":[{"count":"2","scale":1}],"aggregationTemporality":2}},
+ {"name":"g","gauge":{"dataPoints":[{"asInt":"1"}]}}]}]}]}
+JSON
+encode metrics "$WD_TEST_TMP/exp.json" >"$WD_TEST_TMP/exp.bin"
+post /v1/metrics "$WD_TEST_TMP/exp.bin" application/x-protobuf
+[ "$CODE" = 200 ] || fail "exponential histogram: status $CODE"
+log_has '.level == "WARNING" and .signal == "metrics" and .items == 1 and .unknown_fields == 1'
+tail -n 1 "$SINK_DIR/metrics.jsonl" | jq -e '.resourceMetrics[0].scopeMetrics[0].metrics ==
+	[{"name":"latency"},{"name":"g","gauge":{"dataPoints":[{"asInt":"1"}]}}]' >/dev/null ||
+	fail "unexpected line: $(tail -n 1 "$SINK_DIR/metrics.jsonl")"
 sink_stop

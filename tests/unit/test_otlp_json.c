@@ -367,3 +367,18 @@ TEST(otlp_json_encode_cap)
 	EXPECT_TRUE(b.len <= 8);
 	wd_buf_release(&b);
 }
+
+/* Fields our descriptors do not know are counted (and left out of the JSON). */
+TEST(otlp_json_unknown_fields)
+{
+	/* KeyValue{key "k", value AnyValue{int_value 1, field 15 = 5}, field 20 = 7}. */
+	static const char bytes[] = "\x0a\x01k\x12\x04\x18\x01\x78\x05\xa0\x01\x07";
+	ProtobufCMessage *m = NULL;
+	struct wd_buf out = WD_BUF_INIT;
+	ASSERT_TRUE(wd_otlp_unpack(KV_DESC, bytes, sizeof(bytes) - 1, &m, NULL) == 0);
+	EXPECT_INT(wd_otlp_unknown_fields(m), 2);
+	EXPECT_INT(wd_otlp_json_encode(&out, m), 0);
+	EXPECT_STR(out.ptr, "{\"key\":\"k\",\"value\":{\"intValue\":\"1\"}}");
+	protobuf_c_message_free_unpacked(m, NULL);
+	wd_buf_release(&out);
+}
