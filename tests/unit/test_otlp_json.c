@@ -382,3 +382,147 @@ TEST(otlp_json_unknown_fields)
 	protobuf_c_message_free_unpacked(m, NULL);
 	wd_buf_release(&out);
 }
+
+/*
+ * Scalar types OTLP does not use today (float, int32, sint32/64, sfixed32, repeated
+ * strings, bytes and bools, packed arrays), through a message descriptor written here, so
+ * that a future .proto using them is already covered.
+ */
+struct all {
+	ProtobufCMessage base;
+	int32_t i32, s32, sf32;
+	float f;
+	int64_t s64;
+	uint64_t u64;
+	size_t n_strs;
+	char **strs;
+	size_t n_bins;
+	ProtobufCBinaryData *bins;
+	size_t n_bools;
+	protobuf_c_boolean *bools;
+	size_t n_packed;
+	int32_t *packed;
+	ProtobufCBinaryData trace_id;
+};
+static const ProtobufCMessageDescriptor all_desc;
+static void all_init(ProtobufCMessage *m)
+{
+	memset(m, 0, sizeof(struct all));
+	m->descriptor = &all_desc;
+}
+#define ONE(n, id, t, field)                                                                       \
+	{                                                                                          \
+		n, id, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_##t, 0, offsetof(struct all, field), \
+		    NULL, NULL, 0, 0, NULL, NULL                                                   \
+	}
+#define MANY(n, id, t, field, flags)                                                          \
+	{                                                                                     \
+		n, id, PROTOBUF_C_LABEL_REPEATED, PROTOBUF_C_TYPE_##t,                        \
+		    offsetof(struct all, n_##field), offsetof(struct all, field), NULL, NULL, \
+		    flags, 0, NULL, NULL                                                      \
+	}
+static const ProtobufCFieldDescriptor all_fields[] = {
+    ONE("i32", 1, INT32, i32),
+    ONE("s32", 2, SINT32, s32),
+    ONE("sf32", 3, SFIXED32, sf32),
+    ONE("f", 4, FLOAT, f),
+    ONE("s64", 5, SINT64, s64),
+    ONE("u64", 6, UINT64, u64),
+    MANY("strs", 7, STRING, strs, 0),
+    MANY("bins", 8, BYTES, bins, 0),
+    MANY("bools", 9, BOOL, bools, 0),
+    MANY("packed", 10, SINT32, packed, PROTOBUF_C_FIELD_FLAG_PACKED),
+    ONE("trace_id", 11, BYTES, trace_id),
+};
+/* Field indices in name order: bins bools f i32 packed s32 s64 sf32 strs trace_id u64. */
+static const unsigned all_by_name[] = {7, 8, 3, 0, 9, 1, 4, 2, 6, 10, 5};
+static const ProtobufCIntRange all_ranges[] = {{1, 0}, {0, 11}};
+static const ProtobufCMessageDescriptor all_desc = {PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+                                                    "test.All",
+                                                    "All",
+                                                    "All",
+                                                    "test",
+                                                    sizeof(struct all),
+                                                    11,
+                                                    all_fields,
+                                                    all_by_name,
+                                                    1,
+                                                    all_ranges,
+                                                    all_init,
+                                                    NULL,
+                                                    NULL,
+                                                    NULL};
+
+TEST(otlp_json_all_scalar_types)
+{
+	static const char want[] =
+	    "{\"i32\":-7,\"s32\":-2147483648,\"sf32\":2147483647,\"f\":0.1,\"s64\":"
+	    "\"-9223372036854775807\",\"u64\":\"18446744073709551615\",\"strs\":[\"a\",\"\","
+	    "\"\\u00e9\"],\"bins\":[\"AAE=\",\"\"],\"bools\":[true,false],\"packed\":[-1,"
+	    "2147483647,-2147483648],\"traceId\":\"000102030405060708090a0b0c0d0eff\"}";
+	uint8_t id[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 255};
+	char *strs[] = {"a", "", "\xc3\xa9"};
+	uint8_t b01[] = {0, 1};
+	ProtobufCBinaryData bins[] = {{2, b01}, {0, NULL}};
+	protobuf_c_boolean bools[] = {1, 0};
+	int32_t packed[] = {-1, INT32_MAX, INT32_MIN};
+	struct all a;
+	all_init(&a.base);
+	a.i32 = -7, a.s32 = INT32_MIN, a.sf32 = INT32_MAX, a.f = 0.1f;
+	a.s64 = -INT64_MAX, a.u64 = UINT64_MAX;
+	a.n_strs = 3, a.strs = strs, a.n_bins = 2, a.bins = bins, a.n_bools = 2, a.bools = bools;
+	a.n_packed = 3, a.packed = packed, a.trace_id.len = 16, a.trace_id.data = id;
+
+	/* Message -> protobuf -> our unpack -> JSON. */
+	size_t n = protobuf_c_message_get_packed_size(&a.base);
+	uint8_t *bytes = xmalloc(n);
+	protobuf_c_message_pack(&a.base, bytes);
+	ProtobufCMessage *m = NULL;
+	struct wd_buf out = WD_BUF_INIT, err = WD_BUF_INIT;
+	ASSERT_TRUE(wd_otlp_unpack(&all_desc, bytes, n, &m, &err) == 0);
+	EXPECT_INT(wd_otlp_json_encode(&out, m), 0);
+	char *text = out.ptr;
+	/* jansson reads \u00e9 and the raw UTF-8 the same; compare parsed, then exactly. */
+	json_t *x = json_loads(text, 0, NULL), *y = json_loads(want, 0, NULL);
+	EXPECT_TRUE(x && y && json_equal(x, y));
+	json_decref(x);
+	json_decref(y);
+	EXPECT_CONTAINS(text, "\"strs\":[\"a\",\"\",\"\xc3\xa9\"]");
+	protobuf_c_message_free_unpacked(m, NULL);
+	m = NULL;
+
+	/* JSON -> our decoder -> protobuf: the same bytes. */
+	EXPECT_INT(wd_otlp_json_decode(&all_desc, want, strlen(want), &m, &err), 0);
+	ASSERT_TRUE(m);
+	EXPECT_INT(protobuf_c_message_get_packed_size(m), n);
+	uint8_t *again = xmalloc(n);
+	protobuf_c_message_pack(m, again);
+	EXPECT_TRUE(memcmp(bytes, again, n) == 0);
+	protobuf_c_message_free_unpacked(m, NULL);
+	free(again);
+	free(bytes);
+
+	/* Range checks per type. */
+	static const struct {
+		const char *json, *why;
+	} bad[] = {
+	    {"{\"i32\":2147483648}", "i32: integer 2147483648 is out of range"},
+	    {"{\"s32\":\"-2147483649\"}", "out of range"},
+	    {"{\"u64\":\"18446744073709551616\"}", "out of range"},
+	    {"{\"u64\":-1}", "out of range"},
+	    {"{\"s64\":\"-9223372036854775809\"}", "out of range"},
+	    {"{\"f\":true}", "expected a number"},
+	    {"{\"strs\":[\"a\",1]}", "strs[1]: expected a string"},
+	    {"{\"bools\":[true,\"true\"]}", "bools[1]: expected true or false"},
+	    {"{\"traceId\":\"0g\"}", "traceId: expected hex digits"},
+	};
+	for (size_t i = 0; i < WD_ARRAY_LEN(bad); i++) {
+		wd_buf_reset(&err);
+		EXPECT_INT(
+		    wd_otlp_json_decode(&all_desc, bad[i].json, strlen(bad[i].json), &m, &err),
+		    WD_EINVAL);
+		EXPECT_CONTAINS(err.ptr, bad[i].why);
+	}
+	wd_buf_release(&out);
+	wd_buf_release(&err);
+}
