@@ -14,7 +14,7 @@ expect_out '^1: 3$'
 expect_out '^2: "malformed protobuf: length runs past the end"$'
 # A valid message of the wrong shape (a string where a message belongs).
 printf '\x0a\x02\x08\x01' >"$T/shape.bin"
-post /v1/metrics "$T/shape.bin" application/x-protobuf
+post /v1/logs "$T/shape.bin" application/x-protobuf
 [ "$CODE" = 400 ] || fail "wrongly shaped protobuf: status $CODE"
 
 # Undecodable JSON: 400 with {"code":3,"message":...} naming the place.
@@ -50,7 +50,7 @@ printf '{}' >"$T/empty.json"
 post /v1/traces "$T/empty.json" application/json
 [ "$CODE" = 200 ] && [ "$(cat "$RESP")" = '{}' ] || fail "empty request: $CODE $(cat "$RESP")"
 : >"$T/empty.bin"
-post /v1/metrics "$T/empty.bin" application/x-protobuf
+post /v1/logs "$T/empty.bin" application/x-protobuf
 [ "$CODE" = 200 ] || fail "empty protobuf request: status $CODE"
 
 # Nothing was written, and the sink still serves.

@@ -3,7 +3,7 @@
 . tests/lib/sink.sh
 sink_start
 D=tests/sink/data
-for s in traces:3:order,stock metrics:5:customer logs:2:ordercheck; do
+for s in traces:3:order,stock logs:2:ordercheck metrics:5:customer; do
 	sig=${s%%:*} rest=${s#*:}
 	items=${rest%%:*} services=${rest#*:}
 	encode "$sig" "$D/$sig.json" >"$WD_TEST_TMP/$sig.bin"

@@ -4,7 +4,7 @@
 sink_start
 T=$WD_TEST_TMP
 encode traces tests/sink/data/traces.json >"$T/t.bin"
-encode metrics tests/sink/data/metrics.json --gzip >"$T/m.bin.gz"
+encode logs tests/sink/data/logs.json --gzip >"$T/l.bin.gz"
 post /v1/traces "$T/t.bin" application/x-protobuf # one before: skips if the build lacks it
 [ "$CODE" = 200 ] || fail "first request: status $CODE"
 client() {
@@ -19,21 +19,21 @@ client() {
 }
 for k in 1 2; do
 	client traces "$T/t.bin" "" $k &
-	client metrics "$T/m.bin.gz" "-H Content-Encoding:gzip" $k &
+	client logs "$T/l.bin.gz" "-H Content-Encoding:gzip" $k &
 done
 sleep 1
 sink_stop
 wait
 oks_t=$(($(cat "$T"/ok.traces.* | paste -sd+) + 1))
-oks_m=$(($(cat "$T"/ok.metrics.* | paste -sd+)))
-[ "$oks_t" -gt 1 ] && [ "$oks_m" -gt 0 ] || fail "no request succeeded before the stop"
+oks_l=$(($(cat "$T"/ok.logs.* | paste -sd+)))
+[ "$oks_t" -gt 1 ] && [ "$oks_l" -gt 0 ] || fail "no request succeeded before the stop"
 # Every answered request is in the file, and every line is a whole request.
-lines_t=$(wc -l <"$SINK_DIR/traces.jsonl") lines_m=$(wc -l <"$SINK_DIR/metrics.jsonl")
+lines_t=$(wc -l <"$SINK_DIR/traces.jsonl") lines_l=$(wc -l <"$SINK_DIR/logs.jsonl")
 [ "$lines_t" = "$oks_t" ] || fail "$oks_t traces requests answered 200, $lines_t lines"
-[ "$lines_m" = "$oks_m" ] || fail "$oks_m metrics requests answered 200, $lines_m lines"
+[ "$lines_l" = "$oks_l" ] || fail "$oks_l logs requests answered 200, $lines_l lines"
 jq -e -s 'all(.[]; (.resourceSpans | length) == 2)' "$SINK_DIR/traces.jsonl" >/dev/null ||
 	fail "a traces line is torn"
-jq -e -s 'all(.[]; (.resourceMetrics[0].scopeMetrics[0].metrics | length) == 3)' \
-	"$SINK_DIR/metrics.jsonl" >/dev/null || fail "a metrics line is torn"
+jq -e -s 'all(.[]; (.resourceLogs[0].scopeLogs[0].logRecords | length) == 2)' \
+	"$SINK_DIR/logs.jsonl" >/dev/null || fail "a logs line is torn"
 # The port is closed.
 if curl -s -o /dev/null "$SINK_URL/health"; then fail "still answering after the stop"; fi
