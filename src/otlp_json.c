@@ -631,8 +631,8 @@ static int dec_field(struct dec *d, const ProtobufCFieldDescriptor *f, const jso
 		if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
 			*count = j + 1;
 		rc = dec_value(d, f, e, arr + j * sz, depth);
-		if (*(void **)(arr + j * sz) &&
-		    (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE))
+		if ((f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE) &&
+		    *(void **)(arr + j * sz))
 			*count = j + 1;
 		d->path.len = mark;
 		d->path.ptr[mark] = '\0';
