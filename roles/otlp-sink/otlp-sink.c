@@ -34,6 +34,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "woodctl/cfg.h"
 #include "woodctl/http.h"
@@ -59,20 +62,6 @@ const struct wd_cfg_var otlp_sink_cfg[] = {
              "test aid: refuse every Nth item with a partial success (0: never)"),
     WD_CFG_END,
 };
-
-/*
- * The request and response types come from the generated OTLP code. They are weak
- * references so that the sink builds before every signal's .proto is in the tree; a signal
- * whose messages are missing answers 501.
- */
-#define WEAK_DESC(sym) extern const ProtobufCMessageDescriptor sym __attribute__((weak))
-WEAK_DESC(opentelemetry__proto__collector__trace__v1__export_trace_service_request__descriptor);
-WEAK_DESC(opentelemetry__proto__collector__trace__v1__export_trace_service_response__descriptor);
-WEAK_DESC(opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__descriptor);
-WEAK_DESC(
-    opentelemetry__proto__collector__metrics__v1__export_metrics_service_response__descriptor);
-WEAK_DESC(opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor);
-WEAK_DESC(opentelemetry__proto__collector__logs__v1__export_logs_service_response__descriptor);
 
 enum item_check { CHECK_NONE, CHECK_SPAN_IDS, CHECK_LOG_IDS };
 
@@ -441,10 +430,6 @@ static void handle(struct wd_http_req *req, struct signal *sig)
 	ProtobufCMessage *msg = NULL;
 	const char *why = NULL;
 
-	if (!sig->req || !sig->resp) {
-		wd_http_reply_error(req, 501, "this build has no %s messages", sig->name);
-		goto out;
-	}
 	if (!json && !media_is(ct, "application/x-protobuf")) {
 		wd_http_reply_error(
 		    req, 415,

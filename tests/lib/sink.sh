@@ -54,10 +54,6 @@ post() {
 	shift 3
 	CODE=$(curl -sS -o "$RESP" -w '%{http_code}' -X POST -H "Content-Type: $ct" \
 		--data-binary @"$file" "$@" "$SINK_URL$path") || fail "curl to $path failed"
-	if [ "$CODE" = 501 ]; then
-		echo "this build lacks the OTLP messages for $path: $(cat "$RESP")"
-		exit 77
-	fi
 }
 
 sink_stop() {
