@@ -25,6 +25,8 @@ STATIC_PKGS="liblz4-dev libzstd-dev libsasl2-dev libkrb5-dev libldap-dev libnght
 # jq to check the telemetry sink's JSON lines.
 TEST_PKGS="postgresql-15 postgresql-client-15 kcat nodejs npm protobuf-compiler
  clang-format procps iproute2 curl ca-certificates prometheus jq"
+# Benchmarks: wrk, and FastAPI/uvicorn as the reference HTTP server (bench/http-*.sh).
+BENCH_PKGS="wrk python3-fastapi uvicorn"
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -57,7 +59,7 @@ missing() {
 packages() {
 	# shellcheck disable=SC2086
 	local need
-	need=$(missing $BUILD_PKGS $STATIC_PKGS $TEST_PKGS)
+	need=$(missing $BUILD_PKGS $STATIC_PKGS $TEST_PKGS $BENCH_PKGS)
 	if [ -z "$need" ]; then
 		log "all Debian packages present"
 		return 0
