@@ -21,9 +21,10 @@ STATIC_PKGS="liblz4-dev libzstd-dev libsasl2-dev libkrb5-dev libldap-dev libnght
  libkeyutils-dev libgnutls28-dev libgmp-dev nettle-dev libtasn1-6-dev libp11-kit-dev
  libsqlite3-dev libdb5.3-dev libmariadb-dev"
 # Tests: a real PostgreSQL, kcat, node for the independent OTLP decoder, protoc,
-# promtool (package prometheus) to parse our Prometheus text exposition independently.
+# promtool (package prometheus) to parse our Prometheus text exposition independently,
+# jq to check the telemetry sink's JSON lines.
 TEST_PKGS="postgresql-15 postgresql-client-15 kcat nodejs npm protobuf-compiler
- clang-format procps iproute2 curl ca-certificates prometheus"
+ clang-format procps iproute2 curl ca-certificates prometheus jq"
 # Benchmarks: wrk, and FastAPI/uvicorn as the reference HTTP server (bench/http-*.sh).
 BENCH_PKGS="wrk python3-fastapi uvicorn"
 
