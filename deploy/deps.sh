@@ -3,6 +3,8 @@
 #
 #   deploy/deps.sh all       Debian packages, build-time sources, test tools
 #   deploy/deps.sh packages  Debian packages only
+#   deploy/deps.sh build     only what `make static` needs: build packages and sources
+#                            (the container image's build stage; no test tools)
 #   deploy/deps.sh sources   civetweb's Debian source package and PostgreSQL's static
 #                            libpgcommon/libpgport (unpacked under build/third_party)
 #   deploy/deps.sh node      the independent OTLP decoder used by the tests (npm)
@@ -20,9 +22,11 @@ STATIC_PKGS="liblz4-dev libzstd-dev libsasl2-dev libkrb5-dev libldap-dev libnght
  librtmp-dev libssh2-1-dev libpsl-dev libidn2-dev libunistring-dev libbrotli-dev
  libkeyutils-dev libgnutls28-dev libgmp-dev nettle-dev libtasn1-6-dev libp11-kit-dev
  libsqlite3-dev libdb5.3-dev libmariadb-dev"
-# Tests: a real PostgreSQL, kcat, node for the independent OTLP decoder, protoc.
+# Tests: a real PostgreSQL, kcat, node for the independent OTLP decoder, protoc;
+# docker-compose (1.29, Python) and python3-yaml validate the compose deployment without
+# a Docker engine (tests/deploy).
 TEST_PKGS="postgresql-15 postgresql-client-15 kcat nodejs npm protobuf-compiler
- clang-format procps iproute2 curl ca-certificates"
+ clang-format procps iproute2 curl ca-certificates docker-compose python3-yaml"
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -54,8 +58,12 @@ missing() {
 
 packages() {
 	# shellcheck disable=SC2086
+	install_pkgs $BUILD_PKGS $STATIC_PKGS $TEST_PKGS
+}
+
+install_pkgs() {
 	local need
-	need=$(missing $BUILD_PKGS $STATIC_PKGS $TEST_PKGS)
+	need=$(missing "$@")
 	if [ -z "$need" ]; then
 		log "all Debian packages present"
 		return 0
@@ -139,7 +147,9 @@ node_deps() {
 case ${1:-all} in
 all) packages; sources; node_deps ;;
 packages) packages ;;
+# shellcheck disable=SC2086
+build) install_pkgs $BUILD_PKGS $STATIC_PKGS; sources ;;
 sources) sources ;;
 node) node_deps ;;
-*) echo "usage: deploy/deps.sh [all|packages|sources|node]" >&2; exit 2 ;;
+*) echo "usage: deploy/deps.sh [all|packages|build|sources|node]" >&2; exit 2 ;;
 esac
