@@ -23,6 +23,7 @@ if [ ! -s "$certs" ]; then
 	exit 1
 fi
 mkdir -p "$dir/etc/ssl/certs" "$dir/tmp"
+chmod 0755 "$dir" "$dir/etc" "$dir/etc/ssl" "$dir/etc/ssl/certs" # whatever the umask
 chmod 1777 "$dir/tmp" # libpq and curl may write temporary files; nothing else is writable
 install -m 0755 "$bin" "$dir/woodctl"
 install -m 0644 "$certs" "$dir/etc/ssl/certs/ca-certificates.crt"
