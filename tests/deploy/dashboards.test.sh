@@ -18,3 +18,9 @@ mutate dashboards deploy/grafana/metric-names.txt 's + "orders_shipped_total\n"'
 mutate dashboards $D/red.json 's.replace("service_name=~\\\"$service\\\"", "service_name=~\\\"$svc\\\"", 1)' 'uses undefined variable \$svc'
 mutate dashboards $D/red.json 's.replace("\"schemaVersion\": 39", "\"schemaVersion\": 16")' 'schemaVersion 16 < 39'
 mutate dashboards deploy/grafana/provisioning/dashboards/woodctl.yaml 's.replace("path: /etc/grafana/dashboards/woodctl", "path: /var/lib/grafana/dashboards")' 'provider path /var/lib/grafana/dashboards is not where'
+# The committed JSON is what deploy/grafana/dashboards.py writes (no hand edits that the
+# next regeneration would lose).
+mkdir -p "$WD_TEST_TMP/gen"
+"$PY" deploy/grafana/dashboards.py "$WD_TEST_TMP/gen" || fail "dashboards.py failed"
+diff -r "$WD_TEST_TMP/gen" deploy/grafana/dashboards >"$WD_TEST_TMP/diff" ||
+	fail "deploy/grafana/dashboards differs from dashboards.py's output: $(head -20 "$WD_TEST_TMP/diff")"
