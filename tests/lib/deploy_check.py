@@ -4,7 +4,7 @@
     /usr/bin/python3 tests/lib/deploy_check.py ROOT CHECK... [--roles "r1 r2 ..."]
 
 ROOT is a repository root (the real one, or a mutated copy made by a test to prove a check
-fails). CHECK is one of: compose, env, dashboards, backends, dockerfile. Every problem is
+fails). CHECK is one of: compose, env, roleenv (runs $WOODCTL), dashboards, backends, dockerfile. Every problem is
 printed on its own line as "FAIL <check>: <what>"; the exit status is 1 when there is one,
 0 otherwise ("ok <check>: <n> assertions").
 
@@ -13,7 +13,11 @@ Needs Debian's python3-yaml (/usr/bin/python3, not a pyenv interpreter).
 import json
 import os
 import re
+import socket
+import subprocess
 import sys
+import tempfile
+import time
 
 import yaml
 
@@ -285,6 +289,59 @@ def check_compose(c, roles_known):
     c.expect(m and m.group(1).startswith("${GRAFANA_SERVICE_ACCOUNT_TOKEN"), "GRAFANA_SERVICE_ACCOUNT_TOKEN is not taken from .env")
     m = re.search(r"POSTGRES_PASSWORD:\s*(\S+)", raw)
     c.expect(m and m.group(1).startswith("${POSTGRES_PASSWORD"), "POSTGRES_PASSWORD is not taken from .env")
+
+
+# ----------------------------------------------------------------------------- role settings
+def free_port():
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def check_roleenv(c):
+    """Each woodctl service's environment, as compose resolves it with .env.example, passes
+    the role's own settings check: the binary would otherwise exit 2 at start and the
+    container would restart forever. PORT/ADMIN_PORT are swapped for free ports and the
+    server binds to loopback, so nothing here collides with other test suites."""
+    woodctl = os.environ.get("WOODCTL")
+    if not c.expect(woodctl and os.access(woodctl, os.X_OK), "WOODCTL is not set to the binary"):
+        return
+    doc = c.load_yaml("docker-compose.yml") or {}
+    env = env_example(c.root)
+    services = resolve(doc.get("services") or {}, env)
+    procs = []
+    for name, s in services.items():
+        if "build" not in s:
+            continue
+        cmd = s.get("command") or []
+        e = env_of(s)
+        for k in ("PORT", "ADMIN_PORT"):
+            if k in e:
+                e[k] = str(free_port())
+        e["HTTP_LISTEN"] = "127.0.0.1"
+        e["PATH"] = "/usr/bin:/bin"
+        out = tempfile.TemporaryFile()
+        p = subprocess.Popen([woodctl] + list(cmd), env=e, stdout=out, stderr=subprocess.STDOUT)
+        procs.append((name, cmd, p, out))
+    # All at once: a role that keeps running after 3 s got past its settings check.
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and any(p.poll() is None for _, _, p, _ in procs):
+        time.sleep(0.05)
+    for name, cmd, p, out in procs:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+        bad = p.returncode == 2 and ("bad setting" in text or "cannot parse" in text)
+        c.expect(not bad, f"service {name}: woodctl {' '.join(cmd)} rejects its compose environment: "
+                 + " | ".join(text.strip().splitlines()[:4]))
+    ran = len(procs)
+    c.expect(ran >= len(ROLES), f"only {ran} woodctl services were tried")
 
 
 # ----------------------------------------------------------------------------- .env.example
@@ -568,6 +625,7 @@ def main(argv):
     for name in checks:
         c = Checker(root, name)
         fn = {"compose": lambda: check_compose(c, roles), "env": lambda: check_env(c),
+              "roleenv": lambda: check_roleenv(c),
               "dashboards": lambda: check_dashboards(c), "backends": lambda: check_backends(c),
               "dockerfile": lambda: check_dockerfile(c)}.get(name)
         if not fn:
