@@ -62,6 +62,8 @@ MAIN_OBJ := $(B)/obj/src/main.o $(B)/obj/src/version.o
 STUB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/static/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC)) $(B)/obj/src/version.o
+# Programs the script suites drive (tests/<suite>/<name>.c => $(B)/tests/<name>).
+TEST_PROGS := $(B)/tests/db-driver
 
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY := $(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
@@ -95,7 +97,12 @@ $(B)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
 
-test: $(B)/woodctl links $(B)/unit-tests
+$(B)/tests/db-driver: $(B)/obj/tests/db/db-driver.o $(LIB_OBJ) $(B)/obj/src/version.o
+	@echo "  LINK    $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
+
+test: $(B)/woodctl links $(B)/unit-tests $(TEST_PROGS)
 	$(Q)WOODCTL=$(CURDIR)/$(B)/woodctl UNIT=$(CURDIR)/$(B)/unit-tests SAN=$(SAN) \
 		tests/run.sh
 

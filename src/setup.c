@@ -9,26 +9,35 @@
 #include <protobuf-c/protobuf-c.h>
 #include <unistd.h>
 
+#include "woodctl/db.h"
 #include "woodctl/http.h"
 #include "woodctl/log.h"
 #include "woodctl/run.h"
 
-/* The settings tables of the cores, and which setup flag brings each in (0: always). */
+/* The settings tables of the cores, and which setup flag brings each in (0: always).
+ * check, when set, validates what only makes sense as a whole (after loading); it
+ * appends one line per problem to err and returns their number. */
 static const struct {
 	unsigned flag;
 	const char *title;
 	const struct wd_cfg_var *table;
+	int (*check)(struct wd_buf *err);
 } core_tables[] = {
-	{0, "logging", wd_log_cfg},
-	{WD_SETUP_HTTP, "HTTP server", wd_http_cfg},
+	{0, "logging", wd_log_cfg, NULL},
+	{WD_SETUP_HTTP, "HTTP server", wd_http_cfg, NULL},
+	{WD_SETUP_DB, "PostgreSQL", wd_db_cfg, wd_db_cfg_check},
 };
 
 int wd_setup_config(const struct wd_role *role, struct wd_buf *err)
 {
 	int bad = wd_cfg_load(role->cfg, NULL, NULL, err);
 	for (size_t i = 0; i < WD_ARRAY_LEN(core_tables); i++)
-		if (!core_tables[i].flag || (role->setup & core_tables[i].flag))
-			bad += wd_cfg_load(core_tables[i].table, NULL, NULL, err);
+		if (!core_tables[i].flag || (role->setup & core_tables[i].flag)) {
+			int n = wd_cfg_load(core_tables[i].table, NULL, NULL, err);
+			if (!n && core_tables[i].check)
+				n = core_tables[i].check(err);
+			bad += n;
+		}
 	return bad;
 }
 
@@ -50,6 +59,9 @@ int wd_setup_start(const struct wd_role *role)
 {
 	wd_run_init();
 	wd_log_init(role->name, STDOUT_FILENO);
+	/* The pool connects lazily: a role decides whether to wait for the server. */
+	if ((role->setup & WD_SETUP_DB) && wd_db_setup_start(role->name))
+		return 1;
 	return 0;
 }
 

@@ -1,0 +1,14 @@
+# common.sh - shared by the PostgreSQL suites: the driver, a throwaway server, assertions.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/pg.sh"
+DB_DRIVER=${DB_DRIVER:-$(dirname "$WOODCTL")/tests/db-driver}
+[ -x "$DB_DRIVER" ] || { echo "missing $DB_DRIVER (make test builds it)"; exit 1; }
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}

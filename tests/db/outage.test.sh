@@ -1,0 +1,26 @@
+# outage.test.sh - the server stops and restarts under load: calls fail fast (each within
+# 1 s) while it is away, and succeed again by themselves once it is back.
+. "$(dirname "$0")/common.sh"
+set -u
+pg_start || fail "cannot start PostgreSQL"
+export DATABASE_URL=$PG_URL DB_STATEMENT_TIMEOUT=2s DB_POOL_SIZE=4
+out=$WD_TEST_TMP/load.out
+"$DB_DRIVER" load 8 10 >"$out" 2>"$WD_TEST_TMP/load.err" &
+drv=$!
+sleep 2
+pg_stop_server || fail "stop"
+sleep 2
+pg_start_server || fail "restart"
+wait $drv || fail "driver exited with $?"
+cat "$out"
+read -r ok fail max_fail last_fail last_ok < <(awk '/^total/ {print $3, $5, $7, $13, $15}' "$out")
+[ -n "${ok:-}" ] || fail "no summary"
+((fail > 0)) || fail "no call failed while the server was down"
+((max_fail < 1000)) || fail "a failing call took $max_fail ms"
+# Restart was at about 4.1 s; backoff is at most 2 s; then nothing fails.
+((last_fail < 7500)) || fail "calls still failing at $last_fail ms"
+((last_ok > last_fail)) || fail "no success after the last failure"
+tail -n 2 "$out" | head -n 1 | grep -q ' fail 0 up 1$' || fail "last second not clean"
+grep -q '"database unavailable' "$WD_TEST_TMP/load.err" || fail "outage not logged"
+grep -q '"database available again' "$WD_TEST_TMP/load.err" || fail "recovery not logged"
+echo "outage ok: $fail calls failed fast (max $max_fail ms), recovered at $last_fail ms"
