@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${WOODCTL:?set WOODCTL to the static binary}"
 root=$(mktemp -d /tmp/woodctl-image.XXXXXX)
-srv= dns=
+srv='' dns=''
 cleanup() {
 	[ -n "$srv" ] && kill "$srv" 2>/dev/null
 	[ -n "$dns" ] && kill "$dns" 2>/dev/null
