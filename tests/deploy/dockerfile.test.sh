@@ -14,3 +14,4 @@ mutate dockerfile $F 's.replace("FROM debian:12.12-slim AS build", "FROM debian:
 mutate dockerfile $F 's.replace("ENTRYPOINT [\"/woodctl\"]", "ENTRYPOINT [\"/bin/woodctl\"]")' 'ENTRYPOINT is not'
 mutate dockerfile $F 's.replace("make -j\"$(nproc)\" static", "make -j\"$(nproc)\"")' 'does not run make static'
 mutate dockerfile .dockerignore 's.replace("build/\n", "")' '.dockerignore does not exclude build/'
+mutate dockerfile $F '"# syntax=docker/dockerfile:1\n" + s' 'frontend .* is not pinned by digest'

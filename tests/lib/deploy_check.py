@@ -611,6 +611,9 @@ def check_dockerfile(c):
     except OSError as e:
         c.expect(False, f"deploy/Dockerfile: {e}")
         return
+    for l in lines:
+        if re.match(r"#\s*syntax\s*=", l):
+            c.expect("@sha256:" in l, f"Dockerfile frontend '{l}' is not pinned by digest (a floating tag)")
     # Join continuation lines, drop comments.
     instr, cur = [], ""
     for l in lines:
