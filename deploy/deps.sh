@@ -28,6 +28,8 @@ STATIC_PKGS="liblz4-dev libzstd-dev libsasl2-dev libkrb5-dev libldap-dev libnght
 # a Docker engine (tests/deploy).
 TEST_PKGS="postgresql-15 postgresql-client-15 kcat nodejs npm protobuf-compiler
  clang-format procps iproute2 curl ca-certificates prometheus docker-compose python3-yaml"
+# Benchmarks: wrk, and FastAPI/uvicorn as the reference HTTP server (bench/http-*.sh).
+BENCH_PKGS="wrk python3-fastapi uvicorn"
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -59,7 +61,7 @@ missing() {
 
 packages() {
 	# shellcheck disable=SC2086
-	install_pkgs $BUILD_PKGS $STATIC_PKGS $TEST_PKGS
+	install_pkgs $BUILD_PKGS $STATIC_PKGS $TEST_PKGS $BENCH_PKGS
 }
 
 install_pkgs() {
