@@ -150,8 +150,11 @@ node_deps() {
 case ${1:-all} in
 all) packages; sources; node_deps ;;
 packages) packages ;;
-# shellcheck disable=SC2086
-build) install_pkgs $BUILD_PKGS $STATIC_PKGS; sources ;;
+build)
+	# shellcheck disable=SC2086
+	install_pkgs $BUILD_PKGS $STATIC_PKGS
+	sources
+	;;
 sources) sources ;;
 node) node_deps ;;
 *) echo "usage: deploy/deps.sh [all|packages|build|sources|node]" >&2; exit 2 ;;
