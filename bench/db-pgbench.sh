@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# db-pgbench.sh - single-row INSERT and SELECT per second through the PostgreSQL core
+# (build/tests/db-driver bench) against the same statements run by pgbench, with the same
+# number of connections, on one throwaway server, one after the other.
+#
+#   bench/db-pgbench.sh [CONNS [SECONDS]]      (default 4 connections, 10 s each)
+#
+# pgbench runs with -M prepared (what the core does: each statement is prepared once per
+# connection) and -M simple (its default) for reference. Build first: make build/tests/db-driver
+set -euo pipefail
+cd "$(dirname "$0")/.."
+conns=${1:-4}
+secs=${2:-10}
+WOODCTL=${WOODCTL:-$PWD/build/woodctl}
+. tests/lib/pg.sh
+DRIVER=$(dirname "$WOODCTL")/tests/db-driver
+[ -x "$DRIVER" ] || { echo "build $DRIVER first (make build/tests/db-driver)" >&2; exit 1; }
+pg_start >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"; pg_cleanup' EXIT
+
+pg_psql <<'SQL'
+CREATE TABLE bench_a (aid integer PRIMARY KEY, abalance integer NOT NULL);
+INSERT INTO bench_a SELECT g, g % 1000 FROM generate_series(1, 100000) g;
+CREATE TABLE bench_t (id bigserial PRIMARY KEY, aid integer NOT NULL, delta integer NOT NULL);
+VACUUM ANALYZE;
+SQL
+cat >"$work/insert.sql" <<'SQL'
+\set aid random(1, 100000)
+\set delta random(0, 4999)
+INSERT INTO bench_t (aid, delta) VALUES (:aid, :delta);
+SQL
+cat >"$work/select.sql" <<'SQL'
+\set aid random(1, 100000)
+SELECT abalance FROM bench_a WHERE aid = :aid;
+SQL
+
+pgbench_tps() { # MODE SCRIPT
+	"$PG_BIN/pgbench" -n -M "$1" -f "$2" -c "$conns" -j "$conns" -T "$secs" "$PG_URL" 2>/dev/null |
+		awk '/^tps/ {printf "%.0f", $3}'
+}
+
+echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $conns connections, $secs s each, $(nproc) CPUs"
+for op in insert select; do
+	core=$(DATABASE_URL=$PG_URL DB_POOL_SIZE=$conns "$DRIVER" bench "$op" "$conns" "$secs" |
+		awk '{print $2}')
+	prep=$(pgbench_tps prepared "$work/$op.sql")
+	simple=$(pgbench_tps simple "$work/$op.sql")
+	pct=$(awk -v a="$core" -v b="$prep" 'BEGIN {printf "%.0f", 100 * a / b}')
+	printf '%-6s core %7s/s   pgbench -M prepared %7s/s   -M simple %7s/s   core = %s%% of prepared\n' \
+		"$op" "$core" "$prep" "$simple" "$pct"
+done
