@@ -40,13 +40,28 @@ pgbench_tps() { # MODE SCRIPT
 		awk '/^tps/ {printf "%.0f", $3}'
 }
 
-echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $conns connections, $secs s each, $(nproc) CPUs"
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+# The machine is shared, so the two sides alternate in rounds (ROUNDS, default 3) of
+# SECONDS/ROUNDS (whole) seconds each and the medians are compared: a burst of load elsewhere hits both.
+rounds=${ROUNDS:-3}
+slice=$((secs / rounds > 0 ? secs / rounds : 1)) # pgbench -T takes whole seconds
+echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $conns connections, $rounds rounds of $slice s per side, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
 for op in insert select; do
-	core=$(DATABASE_URL=$PG_URL DB_POOL_SIZE=$conns "$DRIVER" bench "$op" "$conns" "$secs" |
-		awk '{print $2}')
-	prep=$(pgbench_tps prepared "$work/$op.sql")
-	simple=$(pgbench_tps simple "$work/$op.sql")
+	: >"$work/core" && : >"$work/prep" && : >"$work/simple"
+	for _ in $(seq "$rounds"); do
+		DATABASE_URL=$PG_URL DB_POOL_SIZE=$conns "$DRIVER" bench "$op" "$conns" "$slice" |
+			awk '{print $2}' >>"$work/core"
+		secs=$slice pgbench_tps prepared "$work/$op.sql" >>"$work/prep"
+		echo >>"$work/prep"
+		secs=$slice pgbench_tps simple "$work/$op.sql" >>"$work/simple"
+		echo >>"$work/simple"
+	done
+	core=$(median <"$work/core")
+	prep=$(median <"$work/prep")
+	simple=$(median <"$work/simple")
 	pct=$(awk -v a="$core" -v b="$prep" 'BEGIN {printf "%.0f", 100 * a / b}')
 	printf '%-6s core %7s/s   pgbench -M prepared %7s/s   -M simple %7s/s   core = %s%% of prepared\n' \
 		"$op" "$core" "$prep" "$simple" "$pct"
+	echo "       rounds: core $(paste -sd' ' "$work/core"), prepared $(paste -sd' ' "$work/prep"), simple $(paste -sd' ' "$work/simple")"
 done

@@ -38,12 +38,12 @@
 
 /* Server errors, classified by SQLSTATE (all below -100 so they never clash with wd.h). */
 enum wd_db_err {
-	WD_DB_EUNIQUE = -101,    /* 23505 unique_violation: a duplicate (HTTP 409) */
-	WD_DB_ECONFLICT = -102,  /* 40001 serialization failure, 40P01 deadlock: retry (409) */
-	WD_DB_EINPUT = -103,     /* class 22 data exception (incl. 22P02: invalid enum label or
-				  * integer text) and 23xxx other than 23505 (not-null, foreign
-				  * key, check): the request's values were wrong (400) */
-	WD_DB_ESQL = -104,       /* anything else the server rejected (a bug: 500) */
+	WD_DB_EUNIQUE = -101,   /* 23505 unique_violation: a duplicate (HTTP 409) */
+	WD_DB_ECONFLICT = -102, /* 40001 serialization failure, 40P01 deadlock: retry (409) */
+	WD_DB_EINPUT = -103,    /* class 22 data exception (incl. 22P02: invalid enum label or
+	                         * integer text) and 23xxx other than 23505 (not-null, foreign
+	                         * key, check): the request's values were wrong (400) */
+	WD_DB_ESQL = -104,      /* anything else the server rejected (a bug: 500) */
 };
 /* WD_EUNAVAIL: server away (or the pool is DOWN); WD_ETIMEDOUT: the statement timed out
  * (57014) or the server did not answer in time; WD_EAGAIN: every pooled connection stayed
@@ -54,9 +54,9 @@ const char *wd_db_strerror(int err);
 
 /* The calling thread's last failure in this core. Valid until its next call here. */
 struct wd_db_error {
-	int code;           /* what the call returned */
-	char sqlstate[6];   /* "" when the failure was not a server error */
-	char message[512];  /* the server's or libpq's message, one line */
+	int code;          /* what the call returned */
+	char sqlstate[6];  /* "" when the failure was not a server error */
+	char message[512]; /* the server's or libpq's message, one line */
 };
 const struct wd_db_error *wd_db_last_error(void);
 
@@ -159,10 +159,10 @@ void wd_db_result_free(struct wd_db_result *r);
  * out receives the rows (may be NULL when they are not wanted). Thread-safe.
  */
 int wd_db_query(struct wd_db *db, const char *sql, int nparams, const char *const *params,
-		struct wd_db_result **out);
+                struct wd_db_result **out);
 /* The same, for statements without rows; *affected (may be NULL) gets the row count. */
 int wd_db_exec(struct wd_db *db, const char *sql, int nparams, const char *const *params,
-	       int64_t *affected);
+               int64_t *affected);
 
 /* Takes a connection for this thread, connecting it first if needed. WD_EUNAVAIL at
  * once while DOWN; WD_EAGAIN when none became free within the statement timeout. */
@@ -171,10 +171,10 @@ int wd_db_acquire(struct wd_db *db, struct wd_db_conn **out);
  * Accepts NULL. */
 void wd_db_release(struct wd_db_conn *c);
 
-int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams,
-		     const char *const *params, struct wd_db_result **out);
-int wd_db_conn_exec(struct wd_db_conn *c, const char *sql, int nparams,
-		    const char *const *params, int64_t *affected);
+int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
+                     struct wd_db_result **out);
+int wd_db_conn_exec(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
+                    int64_t *affected);
 
 /* Transactions on a held connection: BEGIN (isolation NULL: the server's default, else
  * e.g. "SERIALIZABLE"), COMMIT (a failed transaction's COMMIT returns WD_DB_ESQL), ROLLBACK. */
@@ -209,7 +209,7 @@ struct wd_db_migration {
  * malformed list, or the first failure (logged with the migration's name).
  */
 int wd_db_migrate(struct wd_db *db, const char *component, const struct wd_db_migration *list,
-		  size_t n);
+                  size_t n);
 
 /* ---- Statement description (for spans; pure, exposed for tests) ------------------- */
 

@@ -76,9 +76,9 @@ static int cmd_query(int argc, char **argv)
 }
 
 static const struct wd_db_migration slow_list[] = {
-	{1, "slow type", "SELECT pg_sleep(0.5); CREATE TYPE slowtype AS ENUM ('A', 'B');"},
-	{2, "slow table", "CREATE TABLE slow_t (id serial PRIMARY KEY, v slowtype NOT NULL);"},
-	{3, "slow row", "INSERT INTO slow_t (v) VALUES ('A');"},
+    {1, "slow type", "SELECT pg_sleep(0.5); CREATE TYPE slowtype AS ENUM ('A', 'B');"},
+    {2, "slow table", "CREATE TABLE slow_t (id serial PRIMARY KEY, v slowtype NOT NULL);"},
+    {3, "slow row", "INSERT INTO slow_t (v) VALUES ('A');"},
 };
 
 static int cmd_migrate(int argc, char **argv)
@@ -93,9 +93,10 @@ static int cmd_migrate(int argc, char **argv)
 	else if (!strcmp(argv[0], "slow"))
 		rc = wd_db_migrate(db, "slow", slow_list, WD_ARRAY_LEN(slow_list));
 	else if (!strcmp(argv[0], "bad-order"))
-		rc = wd_db_migrate(db, "bad", (const struct wd_db_migration[]){{2, "b", "SELECT 1"},
-									{1, "a", "SELECT 1"}},
-				   2);
+		rc = wd_db_migrate(
+		    db, "bad",
+		    (const struct wd_db_migration[]){{2, "b", "SELECT 1"}, {1, "a", "SELECT 1"}},
+		    2);
 	else
 		return 2;
 	if (rc) {
@@ -108,14 +109,14 @@ static int cmd_migrate(int argc, char **argv)
 
 /* ---- api: checks against the server ------------------------------------------------ */
 
-#define CHECK(cond, ...)                                                                 \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			printf("FAIL line %d: %s: ", __LINE__, #cond);                   \
-			printf(__VA_ARGS__);                                             \
-			printf("\n");                                                    \
-			failures++;                                                      \
-		}                                                                        \
+#define CHECK(cond, ...)                                               \
+	do {                                                           \
+		if (!(cond)) {                                         \
+			printf("FAIL line %d: %s: ", __LINE__, #cond); \
+			printf(__VA_ARGS__);                           \
+			printf("\n");                                  \
+			failures++;                                    \
+		}                                                      \
 	} while (0)
 
 static int check_code(int rc, int want, const char *sqlstate, const char *what)
@@ -123,8 +124,8 @@ static int check_code(int rc, int want, const char *sqlstate, const char *what)
 	const struct wd_db_error *e = wd_db_last_error();
 	CHECK(rc == want, "%s: got %d (%s), want %d", what, rc, wd_db_strerror(rc), want);
 	if (sqlstate)
-		CHECK(!strcmp(e->sqlstate, sqlstate), "%s: sqlstate %s, want %s", what,
-		      e->sqlstate, sqlstate);
+		CHECK(!strcmp(e->sqlstate, sqlstate), "%s: sqlstate %s, want %s", what, e->sqlstate,
+		      sqlstate);
 	return rc;
 }
 
@@ -165,12 +166,12 @@ static int tx_conflict(struct wd_db_conn *c, void *ud)
 		return rc;
 	if (k->attempts == 1) {
 		rc = wd_db_conn_exec(k->other, "UPDATE api_t SET n = n + 1 WHERE name = 'conflict'",
-				     0, NULL, NULL);
+		                     0, NULL, NULL);
 		if (rc)
 			return rc;
 	}
 	return wd_db_conn_exec(c, "UPDATE api_t SET n = n + 10 WHERE name = 'conflict'", 0, NULL,
-			       NULL);
+	                       NULL);
 }
 
 struct pool_arg {
@@ -206,15 +207,16 @@ static int cmd_api(void)
 	rc = wd_db_exec(db, "DROP TABLE IF EXISTS api_t", 0, NULL, NULL);
 	CHECK(rc == 0, "drop: %d", rc);
 	rc = wd_db_exec(db,
-			"CREATE TABLE api_t (id serial PRIMARY KEY, name text UNIQUE, n integer, "
-			"w woodtype)",
-			0, NULL, NULL);
+	                "CREATE TABLE api_t (id serial PRIMARY KEY, name text UNIQUE, n integer, "
+	                "w woodtype)",
+	                0, NULL, NULL);
 	CHECK(rc == 0, "create: %d %s", rc, wd_db_last_error()->message);
 
 	/* Hostile text stays data, byte for byte. */
 	static const char *const hostile[] = {
-		"x'); DROP TABLE api_t; --", "$1", "Robert\"); --\\", "l\xc3\xa9gumes\n\ttab",
-		"' OR '1'='1", "E'\\x41'", "$$; SELECT 1; $$"};
+	    "x'); DROP TABLE api_t; --", "$1",          "Robert\"); --\\",
+	    "l\xc3\xa9gumes\n\ttab",     "' OR '1'='1", "E'\\x41'",
+	    "$$; SELECT 1; $$"};
 	for (size_t i = 0; i < WD_ARRAY_LEN(hostile); i++) {
 		const char *p[] = {hostile[i], "7"};
 		rc = wd_db_exec(db, "INSERT INTO api_t (name, n) VALUES ($1, $2)", 2, p, &n);
@@ -239,10 +241,10 @@ static int cmd_api(void)
 	{
 		const char *p[] = {"nulls", NULL, NULL};
 		rc = wd_db_exec(db, "INSERT INTO api_t (name, n, w) VALUES ($1, $2, $3)", 3, p,
-				NULL);
+		                NULL);
 		CHECK(rc == 0, "insert nulls: %d", rc);
 		rc = wd_db_query(db, "SELECT n, w, name FROM api_t WHERE name = 'nulls'", 0, NULL,
-				 &r);
+		                 &r);
 		CHECK(rc == 0 && wd_db_nrows(r) == 1, "select nulls");
 		CHECK(wd_db_is_null(r, 0, 0) && !wd_db_get(r, 0, 0), "n is NULL");
 		CHECK(wd_db_get_int(r, 0, 0, &n) == WD_ENOENT, "get_int of NULL");
@@ -258,23 +260,23 @@ static int cmd_api(void)
 	{
 		const char *p[] = {"nulls"};
 		check_code(wd_db_exec(db, "INSERT INTO api_t (name) VALUES ($1)", 1, p, NULL),
-			   WD_DB_EUNIQUE, "23505", "duplicate");
+		           WD_DB_EUNIQUE, "23505", "duplicate");
 		const char *q[] = {"teak", "TEAK"};
-		check_code(wd_db_exec(db, "INSERT INTO api_t (name, w) VALUES ($1, $2)", 2, q,
-				      NULL),
-			   WD_DB_EINPUT, "22P02", "invalid enum label");
+		check_code(
+		    wd_db_exec(db, "INSERT INTO api_t (name, w) VALUES ($1, $2)", 2, q, NULL),
+		    WD_DB_EINPUT, "22P02", "invalid enum label");
 		const char *s[] = {"notanint", "forty-two"};
-		check_code(wd_db_exec(db, "INSERT INTO api_t (name, n) VALUES ($1, $2)", 2, s,
-				      NULL),
-			   WD_DB_EINPUT, "22P02", "integer text");
+		check_code(
+		    wd_db_exec(db, "INSERT INTO api_t (name, n) VALUES ($1, $2)", 2, s, NULL),
+		    WD_DB_EINPUT, "22P02", "integer text");
 		check_code(wd_db_exec(db, "SELEC 1", 0, NULL, NULL), WD_DB_ESQL, "42601",
-			   "syntax error");
-		check_code(wd_db_exec(db, "SELECT * FROM no_such_table", 0, NULL, NULL),
-			   WD_DB_ESQL, "42P01", "unknown table");
-		CHECK(strstr(wd_db_last_error()->message, "no_such_table") != NULL,
-		      "message: %s", wd_db_last_error()->message);
+		           "syntax error");
+		check_code(wd_db_exec(db, "SELECT * FROM no_such_table", 0, NULL, NULL), WD_DB_ESQL,
+		           "42P01", "unknown table");
+		CHECK(strstr(wd_db_last_error()->message, "no_such_table") != NULL, "message: %s",
+		      wd_db_last_error()->message);
 		check_code(wd_db_exec(db, "SELECT 1", 1, NULL, NULL), WD_EINVAL, NULL,
-			   "params missing");
+		           "params missing");
 		/* After all those errors, the pooled connections still work. */
 		check_code(wd_db_ping(db), 0, NULL, "ping after errors");
 	}
@@ -282,10 +284,11 @@ static int cmd_api(void)
 	/* Enum labels and the wood schema. */
 	for (int i = 0; wood_types[i]; i++) {
 		const char *p[] = {wood_types[i]};
-		rc = wd_db_exec(db,
-				"INSERT INTO stocks (wood_type, quantity) VALUES ($1, 1) "
-				"ON CONFLICT (wood_type) DO UPDATE SET quantity = stocks.quantity + 1",
-				1, p, &n);
+		rc = wd_db_exec(
+		    db,
+		    "INSERT INTO stocks (wood_type, quantity) VALUES ($1, 1) "
+		    "ON CONFLICT (wood_type) DO UPDATE SET quantity = stocks.quantity + 1",
+		    1, p, &n);
 		CHECK(rc == 0 && n == 1, "upsert %s: %d", wood_types[i], rc);
 	}
 
@@ -308,9 +311,9 @@ static int cmd_api(void)
 		CHECK(wd_db_begin(c, "bogus; DROP TABLE api_t") == WD_EINVAL, "isolation");
 		CHECK(wd_db_begin(c, NULL) == 0, "begin 2");
 		check_code(wd_db_conn_exec(c, "SELECT 1/0", 0, NULL, NULL), WD_DB_EINPUT, "22012",
-			   "division by zero");
+		           "division by zero");
 		check_code(wd_db_conn_exec(c, "SELECT 1", 0, NULL, NULL), WD_DB_ESQL, "25P02",
-			   "aborted transaction");
+		           "aborted transaction");
 		check_code(wd_db_commit(c), WD_DB_ESQL, "25P02", "commit of failed tx");
 		CHECK(wd_db_conn_exec(c, "SELECT 1", 0, NULL, NULL) == 0, "usable after");
 		wd_db_release(c);
@@ -335,7 +338,7 @@ static int cmd_api(void)
 	{
 		int64_t t0 = wd_monotonic_ns();
 		check_code(wd_db_exec(db, "SELECT pg_sleep(5)", 0, NULL, NULL), WD_ETIMEDOUT,
-			   "57014", "statement timeout");
+		           "57014", "statement timeout");
 		int64_t ms = (wd_monotonic_ns() - t0) / 1000000;
 		CHECK(ms < 2000, "timeout took %lld ms", (long long)ms);
 		CHECK(wd_db_is_up(db), "pool still up");
@@ -361,9 +364,9 @@ static int cmd_api(void)
 			pthread_join(th[i], NULL);
 		CHECK(atomic_load(&bad) == 0, "%d wrong answers", atomic_load(&bad));
 		const char *p[] = {"db-driver"};
-		rc = wd_db_query(db,
-				 "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
-				 1, p, &r);
+		rc = wd_db_query(
+		    db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", 1, p,
+		    &r);
 		CHECK(rc == 0 && !wd_db_get_int(r, 0, 0, &n), "count connections");
 		const char *ps = getenv("DB_POOL_SIZE");
 		CHECK(n >= 1 && n <= (ps ? atoi(ps) : 8), "connections: %lld", (long long)n);
@@ -373,7 +376,7 @@ static int cmd_api(void)
 		r = NULL;
 	}
 	CHECK(!strcmp(wd_db_server_address(db), "127.0.0.1") && wd_db_server_port(db) > 0 &&
-		      !strcmp(wd_db_namespace(db), "postgres"),
+	          !strcmp(wd_db_namespace(db), "postgres"),
 	      "server %s:%d/%s", wd_db_server_address(db), wd_db_server_port(db),
 	      wd_db_namespace(db));
 	printf("%s\n", failures ? "api checks FAILED" : "api checks passed");
@@ -482,11 +485,12 @@ static void *bench_thread(void *arg)
 		const char *p[] = {a, b};
 		int rc;
 		if (B.insert) {
-			rc = wd_db_exec(db, "INSERT INTO bench_t (aid, delta) VALUES ($1, $2)", 2, p,
-					NULL);
+			rc = wd_db_exec(db, "INSERT INTO bench_t (aid, delta) VALUES ($1, $2)", 2,
+			                p, NULL);
 		} else {
 			struct wd_db_result *r = NULL;
-			rc = wd_db_query(db, "SELECT abalance FROM bench_a WHERE aid = $1", 1, p, &r);
+			rc = wd_db_query(db, "SELECT abalance FROM bench_a WHERE aid = $1", 1, p,
+			                 &r);
 			wd_db_result_free(r);
 		}
 		atomic_fetch_add(rc ? &B.errors : &B.done, 1);
@@ -511,9 +515,9 @@ static int cmd_bench(int argc, char **argv)
 	for (int i = 0; i < nt; i++)
 		pthread_join(th[i], NULL);
 	double el = (double)(wd_monotonic_ns() - t0) / 1e9;
-	printf("%s %.0f per second (%ld statements, %ld errors, %d connections, %.1f s)\n",
-	       argv[0], (double)atomic_load(&B.done) / el, atomic_load(&B.done),
-	       atomic_load(&B.errors), nt, el);
+	printf("%s %.0f per second (%ld statements, %ld errors, %d connections, %.1f s)\n", argv[0],
+	       (double)atomic_load(&B.done) / el, atomic_load(&B.done), atomic_load(&B.errors), nt,
+	       el);
 	return atomic_load(&B.errors) ? 1 : 0;
 }
 
