@@ -862,6 +862,17 @@ struct wd_db_result {
 	PGresult *pg;
 };
 
+/* A statement that never reached the server (pool DOWN, busy or unreachable) is still
+ * one call for telemetry, so a 503 shows which statement could not run. */
+static int call_refused(struct wd_db *db, const char *sql, int rc)
+{
+	struct db_call call = {.db = db, .sql = sql, .rc = rc};
+	db_call_begin(&call);
+	snprintf(call.message, sizeof(call.message), "%s", last_err.message);
+	db_call_end(&call);
+	return rc;
+}
+
 int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
                      struct wd_db_result **out)
 {
@@ -899,7 +910,7 @@ int wd_db_query(struct wd_db *db, const char *sql, int nparams, const char *cons
 		*out = NULL;
 	int rc = wd_db_acquire(db, &c);
 	if (rc)
-		return rc;
+		return call_refused(db, sql, rc);
 	rc = wd_db_conn_query(c, sql, nparams, params, out);
 	wd_db_release(c);
 	return rc;
@@ -911,7 +922,7 @@ int wd_db_exec(struct wd_db *db, const char *sql, int nparams, const char *const
 	struct wd_db_conn *c;
 	int rc = wd_db_acquire(db, &c);
 	if (rc)
-		return rc;
+		return call_refused(db, sql, rc);
 	rc = wd_db_conn_exec(c, sql, nparams, params, affected);
 	wd_db_release(c);
 	return rc;

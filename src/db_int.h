@@ -15,6 +15,8 @@ struct db_call {
 	char message[512]; /* the failure, one line */
 	PGresult *res;     /* the result, when one arrived */
 	int64_t start_ns;  /* monotonic */
+	char op[32];       /* db.operation.name, "" when unknown */
+	char table[128];   /* db.collection.name, "" when none */
 	void *span;        /* telemetry's state for this call */
 };
 
