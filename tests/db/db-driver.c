@@ -386,7 +386,7 @@ static int cmd_api(void)
 /* ---- load: calls in a loop across an outage ----------------------------------------- */
 
 static struct {
-	atomic_long ok, fail;
+	atomic_long ok, fail, slow_fail;
 	atomic_long max_fail_us, max_ok_us;
 	atomic_long last_fail_ms, first_fail_ms, last_ok_ms;
 	int64_t start_ns, end_ns;
@@ -418,6 +418,8 @@ static void *load_thread(void *arg)
 			atomic_max(&L.last_ok_ms, at_ms);
 		} else {
 			atomic_fetch_add(&L.fail, 1);
+			if (us >= 250000)
+				atomic_fetch_add(&L.slow_fail, 1);
 			atomic_max(&L.max_fail_us, us);
 			atomic_max(&L.last_fail_ms, at_ms);
 			long none = -1;
@@ -459,10 +461,10 @@ static int cmd_load(int argc, char **argv)
 	for (int i = 0; i < nt; i++)
 		pthread_join(th[i], NULL);
 	printf("total ok %ld fail %ld max_fail_ms %ld max_ok_ms %ld first_fail_ms %ld "
-	       "last_fail_ms %ld last_ok_ms %ld\n",
+	       "last_fail_ms %ld last_ok_ms %ld slow_fail %ld\n",
 	       atomic_load(&L.ok), atomic_load(&L.fail), atomic_load(&L.max_fail_us) / 1000,
 	       atomic_load(&L.max_ok_us) / 1000, atomic_load(&L.first_fail_ms),
-	       atomic_load(&L.last_fail_ms), atomic_load(&L.last_ok_ms));
+	       atomic_load(&L.last_fail_ms), atomic_load(&L.last_ok_ms), atomic_load(&L.slow_fail));
 	return 0;
 }
 
