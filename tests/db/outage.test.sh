@@ -23,4 +23,12 @@ read -r ok fail max_fail last_fail last_ok < <(awk '/^total/ {print $3, $5, $7, 
 tail -n 2 "$out" | head -n 1 | grep -q ' fail 0 up 1$' || fail "last second not clean"
 grep -q '"database unavailable' "$WD_TEST_TMP/load.err" || fail "outage not logged"
 grep -q '"database available again' "$WD_TEST_TMP/load.err" || fail "recovery not logged"
+
+# A process that starts while the server is away fails fast too, and says why.
+pg_stop_server || fail "stop again"
+t0=$(date +%s%N)
+out=$("$DB_DRIVER" query 'SELECT 1' 2>/dev/null) && fail "query without a server succeeded"
+ms=$((($(date +%s%N) - t0) / 1000000))
+case $out in "error unavailable sqlstate=- "*"Connection refused"*) ;; *) fail "error line: $out" ;; esac
+((ms < 1500)) || fail "first call without a server took $ms ms"
 echo "outage ok: $fail calls failed fast (max $max_fail ms), recovered at $last_fail ms"
