@@ -420,8 +420,10 @@ static void mark_down(struct wd_db *db, const char *why)
 	if (!atomic_load(&db->down) && !db->closing) {
 		atomic_store(&db->down, true);
 		db->down_since_ns = wd_monotonic_ns();
-		db->backoff_ms = BACKOFF_MIN_MS;
-		db->retry_at_ns = db->down_since_ns + BACKOFF_MIN_MS * 1000000LL;
+		/* The first reconnect is immediate: when only this connection was lost
+		 * (its backend was terminated), the outage lasts one connect. */
+		db->backoff_ms = 0;
+		db->retry_at_ns = db->down_since_ns;
 		struct wd_log_field f[] = {WD_LF_S("error", why)};
 		wd_logf(WD_LOG_WARNING, DB_LOGGER, f, 1,
 		        "database unavailable: calls fail at once until a reconnect succeeds");
@@ -455,21 +457,27 @@ static void *reconnect_main(void *arg)
 		int rc = connect_one(db, &pg, msg, sizeof(msg));
 		pthread_mutex_lock(&db->mu);
 		if (rc) {
-			db->backoff_ms = db->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-			                                                     : db->backoff_ms * 2;
+			db->backoff_ms = !db->backoff_ms                       ? BACKOFF_MIN_MS
+			                 : db->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+			                                                       : db->backoff_ms * 2;
 			db->retry_at_ns = wd_monotonic_ns() + db->backoff_ms * 1000000;
 			struct wd_log_field f[] = {WD_LF_S("error", msg)};
 			wd_logf(WD_LOG_DEBUG, DB_LOGGER, f, 1, "database reconnect failed");
 			continue;
 		}
-		/* Hand the fresh connection to an idle slot; the connections the other idle
-		 * slots hold predate the outage and are checked before their next use. */
-		for (int i = 0; i < db->pool_size && pg; i++) {
+		/* Hand the fresh connection to an idle slot, preferably an empty one; the
+		 * connections idle slots hold predate the outage, so one may be replaced.
+		 * The others are checked before their next use. */
+		struct wd_db_conn *to = NULL;
+		for (int i = 0; i < db->pool_size; i++) {
 			struct wd_db_conn *c = &db->slots[i];
-			if (!c->busy && !c->pg) {
-				c->pg = pg;
-				pg = NULL;
-			}
+			if (!c->busy && (!to || (to->pg && !c->pg)))
+				to = c;
+		}
+		if (to) {
+			conn_drop(to);
+			to->pg = pg;
+			pg = NULL;
 		}
 		atomic_store(&db->down, false);
 		int64_t ms = (wd_monotonic_ns() - db->down_since_ns) / 1000000;

@@ -11,8 +11,11 @@
  * Outages. When a call finds the server gone (connection refused or dropped, SQLSTATE
  * class 08, 57P01..57P03), the pool turns DOWN: from then on every call returns
  * WD_EUNAVAIL at once without touching the network, and a background thread of the pool
- * tries to connect with exponential backoff (100 ms doubling to 2 s). Its first success
- * turns the pool UP again and service resumes by itself. Calls never loop on reconnects;
+ * tries to connect: at once, then with exponential backoff (100 ms doubling to 2 s). Its
+ * first success turns the pool UP again and service resumes by itself (so one backend
+ * terminated by an administrator costs one reconnect, not an outage). A statement the
+ * server does not answer within the statement timeout plus one second also turns the
+ * pool DOWN: the server or the network is stuck. Calls never loop on reconnects;
  * the longest any call can wait on the network is the connect timeout (first contact)
  * or the statement timeout plus one second (a server that stops answering mid-query).
  *

@@ -418,8 +418,12 @@ static void *load_thread(void *arg)
 			atomic_max(&L.last_ok_ms, at_ms);
 		} else {
 			atomic_fetch_add(&L.fail, 1);
-			if (us >= 250000)
+			if (us >= 250000) {
 				atomic_fetch_add(&L.slow_fail, 1);
+				fprintf(stderr, "slow failure: %ld ms at %ld ms: %s (%s)\n",
+				        us / 1000, at_ms, wd_db_strerror(rc),
+				        wd_db_last_error()->message);
+			}
 			atomic_max(&L.max_fail_us, us);
 			atomic_max(&L.last_fail_ms, at_ms);
 			long none = -1;
