@@ -64,12 +64,15 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC)) $(B)/obj/src/version.o
 # Programs the script suites drive (tests/<suite>/<name>.c => $(B)/tests/<name>).
 TEST_PROGS := $(B)/tests/db-driver
+# Small programs that link the cores: telemetry test drivers (tests/otel) and benchmarks.
+PROG_SRC := $(wildcard tests/otel/*.c bench/*.c)
+PROG_BIN := $(patsubst %.c,$(B)/%,$(PROG_SRC))
 
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 GIT_DIRTY := $(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 BUILD_DATE := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all static test check deps lint format run clean links FORCE
+.PHONY: all static test check deps lint format run clean links progs FORCE
 .DEFAULT_GOAL := all
 
 all: $(B)/woodctl links
@@ -102,7 +105,19 @@ $(B)/tests/db-driver: $(B)/obj/tests/db/db-driver.o $(LIB_OBJ) $(B)/obj/src/vers
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
 
-test: $(B)/woodctl links $(B)/unit-tests $(TEST_PROGS)
+progs: $(PROG_BIN)
+
+$(B)/tests/otel/%: $(B)/obj/tests/otel/%.o $(LIB_OBJ) $(B)/obj/src/version.o
+	@echo "  LINK    $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
+
+$(B)/bench/%: $(B)/obj/bench/%.o $(LIB_OBJ) $(B)/obj/src/version.o
+	@echo "  LINK    $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
+
+test: $(B)/woodctl links $(B)/unit-tests $(TEST_PROGS) $(PROG_BIN)
 	$(Q)WOODCTL=$(CURDIR)/$(B)/woodctl UNIT=$(CURDIR)/$(B)/unit-tests SAN=$(SAN) \
 		tests/run.sh
 
@@ -133,7 +148,8 @@ format:
 		$(shell find include -name '*.h')
 
 clean:
-	rm -rf build/san build/obj build/gen build/static build/bin build/woodctl build/unit-tests
+	rm -rf build/san build/obj build/gen build/static build/bin build/woodctl build/unit-tests \
+		build/tests build/bench
 
 # ---- compilation ----
 

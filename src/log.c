@@ -111,7 +111,7 @@ static void put_double(struct wd_buf *out, double d)
 	if (!isfinite(d))
 		wd_buf_printf(out, "\"%s\"", isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
 	else
-		wd_buf_printf(out, "%.17g", d);
+		wd_buf_printf(out, "%.15g", d);
 }
 
 /* Fields that the fixed part of the line already has are not repeated. */

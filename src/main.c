@@ -57,7 +57,13 @@ static int run_role(const struct wd_role *r, int argc, char **argv)
 	}
 	wd_buf_release(&err);
 	wd_role_current = r;
-	if (wd_setup_start(r))
+	int rc = wd_setup_start(r);
+	if (rc == WD_EINVAL) {
+		fprintf(stderr, "woodctl %s: bad settings; see `woodctl help %s`\n", r->name,
+		        r->name);
+		return WD_EXIT_CONFIG;
+	}
+	if (rc)
 		return 1;
 	int code = r->main(argc, argv);
 	wd_run_shutdown();

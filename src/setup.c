@@ -12,6 +12,7 @@
 #include "woodctl/db.h"
 #include "woodctl/http.h"
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 #include "woodctl/run.h"
 
 /* The settings tables of the cores, and which setup flag brings each in (0: always).
@@ -24,6 +25,7 @@ static const struct {
 	int (*check)(struct wd_buf *err);
 } core_tables[] = {
 	{0, "logging", wd_log_cfg, NULL},
+	{WD_SETUP_TELEMETRY, "telemetry", wd_otel_cfg, wd_otel_cfg_check},
 	{WD_SETUP_HTTP, "HTTP server", wd_http_cfg, NULL},
 	{WD_SETUP_DB, "PostgreSQL", wd_db_cfg, wd_db_cfg_check},
 };
@@ -59,6 +61,13 @@ int wd_setup_start(const struct wd_role *role)
 {
 	wd_run_init();
 	wd_log_init(role->name, STDOUT_FILENO);
+	if (role->setup & WD_SETUP_TELEMETRY) {
+		/* Registers its own flush at WD_STOP_TELEMETRY; WD_EINVAL is a settings error
+		 * already reported on stderr (the dispatcher exits 2). */
+		int rc = wd_otel_init(role->name);
+		if (rc)
+			return rc;
+	}
 	/* The pool connects lazily: a role decides whether to wait for the server. */
 	if ((role->setup & WD_SETUP_DB) && wd_db_setup_start(role->name))
 		return 1;
@@ -73,6 +82,7 @@ void wd_setup_versions(FILE *out)
 	fprintf(out, "libpq        %d.%d\n", pq / 10000, pq % 10000);
 	fprintf(out, "civetweb     %s\n", mg_version());
 	fprintf(out, "jansson      %s\n", jansson_version_str());
-	fprintf(out, "libcurl      %s (%s)\n", cv->version, cv->ssl_version ? cv->ssl_version : "no TLS");
+	fprintf(out, "libcurl      %s (%s)\n", cv->version,
+	        cv->ssl_version ? cv->ssl_version : "no TLS");
 	fprintf(out, "protobuf-c   %s\n", protobuf_c_version());
 }

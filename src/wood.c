@@ -1,6 +1,8 @@
 /* wood.c - the business model every wood role shares: types, statuses, validation, forms. */
 #include "woodctl/wood.h"
 
+#include "woodctl/log.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -184,4 +186,10 @@ void wood_idempotency_key(const char *topic, int32_t partition, int64_t offset, 
                           size_t outsz)
 {
 	snprintf(out, outsz, "%s-%d-%lld", topic, (int)partition, (long long)offset);
+}
+
+void wood_simulated_failure(const char *message)
+{
+	wd_error("%s", message);
+	/* The span side joins when the telemetry core lands. */
 }

@@ -44,28 +44,37 @@ struct wd_attr {
 
 /* Every OTEL_* setting woodctl honours; loaded by the dispatcher for telemetry roles. */
 extern const struct wd_cfg_var wd_otel_cfg[];
+/* Checks what the table cannot (comma and key=value lists, grpc/http/json, batch sizes
+ * against queue sizes, OTEL_RESOURCE_ATTRIBUTES) after wd_otel_cfg was loaded: one line
+ * per problem in err, naming the variable. Returns the number of problems. */
+int wd_otel_cfg_check(struct wd_buf *err);
 
 /*
  * Starts the SDK for a service (service.name defaults to it unless OTEL_SERVICE_NAME is
  * set): builds the resource, starts the exporter thread, attaches the logs pipeline to
  * the logging core. With OTEL_SDK_DISABLED=true everything below is a cheap no-op except
- * propagation. Returns WD_EINVAL for settings that only make sense together (logged).
+ * propagation. wd_otel_cfg must have been loaded (the dispatcher does it). Returns
+ * WD_EINVAL when an OTEL_* value is bad in a way the table cannot check (lists, grpc,
+ * batch > queue, OTEL_RESOURCE_ATTRIBUTES): each is one line on stderr naming the
+ * variable, and the dispatcher exits 2. Call once, from the main thread, at start-up.
  */
 int wd_otel_init(const char *service_name);
-/* Flushes every signal within deadline_ms and stops the exporter thread. Idempotent. */
+/* Flushes every signal within deadline_ms and stops the exporter thread. Idempotent;
+ * registered by wd_otel_init at WD_STOP_TELEMETRY. Spans ended afterwards are dropped. */
 void wd_otel_shutdown(int64_t deadline_ms);
-/* Exports what is queued now, waiting up to deadline_ms (tests and shutdown). */
+/* Exports what is queued now, waiting up to deadline_ms (tests and shutdown). Any thread
+ * but the exporter's. 0 when done, WD_ETIMEDOUT when the deadline passed first. */
 int wd_otel_flush(int64_t deadline_ms);
 bool wd_otel_enabled(void);
 
 /* ---- Traces ----------------------------------------------------------------------- */
 
 enum wd_span_kind { /* the OTLP enum values */
-	WD_SPAN_INTERNAL = 1,
-	WD_SPAN_SERVER = 2,
-	WD_SPAN_CLIENT = 3,
-	WD_SPAN_PRODUCER = 4,
-	WD_SPAN_CONSUMER = 5,
+	            WD_SPAN_INTERNAL = 1,
+	            WD_SPAN_SERVER = 2,
+	            WD_SPAN_CLIENT = 3,
+	            WD_SPAN_PRODUCER = 4,
+	            WD_SPAN_CONSUMER = 5,
 };
 
 enum wd_status_code { WD_STATUS_UNSET = 0, WD_STATUS_OK = 1, WD_STATUS_ERROR = 2 };
@@ -86,17 +95,22 @@ bool wd_span_context_valid(const struct wd_span_context *sc);
 struct wd_span; /* opaque; owned by the SDK from start to end */
 
 /*
+ * Spans are used by one thread at a time (any thread); setters on a NULL span do nothing.
+ * Strings are copied, repaired to valid UTF-8, and cut to OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT;
+ * past OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT (and 128 events, 128 links) items are dropped and
+ * counted. Setting an existing key replaces its value.
+ *
  * Starts a span. parent NULL means the calling thread's current span (none: a new
  * trace). attrs are set before the sampling decision. Never returns NULL: an unsampled
  * or disabled span is a cheap object whose setters do nothing but which still carries a
  * context to propagate. The span is not made current; see wd_span_activate.
  */
 struct wd_span *wd_span_start(const char *name, enum wd_span_kind kind,
-			      const struct wd_span_context *parent, const struct wd_attr *attrs,
-			      size_t nattrs);
+                              const struct wd_span_context *parent, const struct wd_attr *attrs,
+                              size_t nattrs);
 /* Starts a root span (a new trace) whatever the current span is. */
 struct wd_span *wd_span_start_root(const char *name, enum wd_span_kind kind,
-				   const struct wd_attr *attrs, size_t nattrs);
+                                   const struct wd_attr *attrs, size_t nattrs);
 
 void wd_span_set_attr(struct wd_span *s, const struct wd_attr *a);
 void wd_span_set_str(struct wd_span *s, const char *key, const char *value);
@@ -105,9 +119,9 @@ void wd_span_set_double(struct wd_span *s, const char *key, double value);
 void wd_span_set_bool(struct wd_span *s, const char *key, bool value);
 void wd_span_update_name(struct wd_span *s, const char *name);
 void wd_span_add_event(struct wd_span *s, const char *name, const struct wd_attr *attrs,
-		       size_t nattrs);
+                       size_t nattrs);
 void wd_span_add_link(struct wd_span *s, const struct wd_span_context *sc,
-		      const struct wd_attr *attrs, size_t nattrs);
+                      const struct wd_attr *attrs, size_t nattrs);
 void wd_span_set_status(struct wd_span *s, enum wd_status_code code, const char *description);
 /*
  * Records a failure the semconv way: status ERROR with message as description,
@@ -134,7 +148,9 @@ int wd_traceparent_parse(const char *value, struct wd_span_context *out);
 /* Writes "00-<trace>-<span>-<flags>" (55 chars + NUL) into out. */
 void wd_traceparent_format(const struct wd_span_context *sc, char out[56]);
 
-/* Carrier accessors, so one propagator serves HTTP and Kafka headers alike. */
+/* Carrier accessors, so one propagator serves HTTP and Kafka headers alike. Keys are
+ * asked for in lower case ("traceparent", "tracestate", "baggage"); an HTTP getter
+ * should match names case-insensitively. get returns a borrowed value or NULL. */
 typedef const char *(*wd_prop_get_fn)(void *carrier, const char *key);
 typedef void (*wd_prop_set_fn)(void *carrier, const char *key, const char *value);
 
@@ -160,11 +176,11 @@ int wd_baggage_get(const char *header, const char *key, char *out, size_t outsz)
 /* ---- Metrics ---------------------------------------------------------------------- */
 
 enum wd_instrument_kind {
-	WD_COUNTER,         /* monotonic sum */
-	WD_UPDOWN_COUNTER,  /* non-monotonic sum */
-	WD_HISTOGRAM,       /* explicit buckets */
-	WD_GAUGE,           /* last value */
-	WD_OBS_COUNTER,     /* asynchronous: callback reports cumulative values */
+	WD_COUNTER,        /* monotonic sum */
+	WD_UPDOWN_COUNTER, /* non-monotonic sum */
+	WD_HISTOGRAM,      /* explicit buckets */
+	WD_GAUGE,          /* last value */
+	WD_OBS_COUNTER,    /* asynchronous: callback reports cumulative values */
 	WD_OBS_UPDOWN,
 	WD_OBS_GAUGE,
 };
@@ -181,24 +197,24 @@ extern const size_t wd_buckets_seconds_len;
  * is_int: values are integers (sums exported as as_int).
  */
 struct wd_instrument *wd_instrument_new(enum wd_instrument_kind kind, const char *name,
-					const char *unit, const char *description, bool is_int,
-					const double *bounds, size_t nbounds);
+                                        const char *unit, const char *description, bool is_int,
+                                        const double *bounds, size_t nbounds);
 
 /* Adds to a counter/up-down counter, records into a histogram, or sets a gauge. */
 void wd_metric_add(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
-		   size_t nattrs);
+                   size_t nattrs);
 void wd_metric_record(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
-		      size_t nattrs);
+                      size_t nattrs);
 
 /* Asynchronous instruments: the callback reports through wd_metric_observe, on the
  * thread that collects (exporter thread or a /metrics request). */
 struct wd_observer;
 typedef void (*wd_observe_fn)(struct wd_observer *obs, void *ud);
 void wd_metric_observe(struct wd_observer *obs, double value, const struct wd_attr *attrs,
-		       size_t nattrs);
+                       size_t nattrs);
 struct wd_instrument *wd_instrument_observable(enum wd_instrument_kind kind, const char *name,
-					       const char *unit, const char *description,
-					       bool is_int, wd_observe_fn fn, void *ud);
+                                               const char *unit, const char *description,
+                                               bool is_int, wd_observe_fn fn, void *ud);
 
 /* Renders every instrument as Prometheus text exposition (0.0.4), names translated the
  * way the OpenTelemetry Prometheus exporter does. */

@@ -14,7 +14,7 @@ int wd_setup_config(const struct wd_role *role, struct wd_buf *err);
 void wd_setup_help(const struct wd_role *role, FILE *out);
 
 /* Starts the cores the role asked for (logging always); registers their stop hooks.
- * Returns 0, or an error already logged. */
+ * Returns 0, or an error already logged; WD_EINVAL means bad settings (exit 2). */
 int wd_setup_start(const struct wd_role *role);
 
 /* The versions of the linked libraries, one "name version" line each. */

@@ -80,6 +80,12 @@ void wood_item_random(struct wood_item *out);
 
 /* One ERROR_RATE draw: true when this operation must fail (uniform [0,1) < rate). */
 bool wood_draw_failure(double rate);
+/*
+ * Reports a simulated failure the way every role does: an ERROR log line with message
+ * (carrying the current trace id) and the current span marked ERROR with error.type
+ * "SimulatedError" and an exception event (seed-spec §3.3 [later]).
+ */
+void wood_simulated_failure(const char *message);
 /* Uniform double in [0,1) from a per-thread generator seeded from the kernel. */
 double wood_random(void);
 

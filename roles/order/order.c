@@ -1,13 +1,25 @@
 /* order.c - the order API: a REST service over the "orders" table in PostgreSQL.
  *
- * Serves:   POST /orders, GET /orders, GET /orders/status/{status}, GET /orders/{id},
- *           PUT /orders/{id} (both /orders and /orders/ forms), /health, /ready, /metrics.
- * Touches:  PostgreSQL table orders (enum types woodtype, orderstatus) in DATABASE_URL.
+ * Serves:   POST /orders {"wood_type", "quantity"} -> 201 the order (status registered);
+ *           GET /orders?skip=&limit= (limit 10 by default), GET /orders/status/{status},
+ *           GET /orders/{id}, PUT /orders/{id} {"order_status"}; both /orders and /orders/
+ *           forms; /health, /ready, /metrics.
+ * Touches:  PostgreSQL table orders (enum types woodtype, orderstatus) and idempotency_keys
+ *           in DATABASE_URL; migrations run at start-up.
  * Failures: with probability ERROR_RATE a request fails first thing (POST 500, others 502).
+ *           A POST with an Idempotency-Key creates at most one order per key.
  */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "woodctl/cfg.h"
+#include "woodctl/db.h"
+#include "woodctl/http.h"
 #include "woodctl/role.h"
 #include "woodctl/wood.h"
+#include "woodctl/wood_api.h"
+#include "woodctl/wood_schema.h"
 
 static double error_rate;
 static int64_t port;
@@ -18,9 +30,228 @@ const struct wd_cfg_var order_cfg[] = {
     WD_CFG_END,
 };
 
+static struct wood_api_state state;
+
+#define COLUMNS "id, wood_type, quantity, order_status"
+
+/* One row of orders as the API shows it (keys sorted, as the seed's Flask did). */
+static json_t *order_json(const struct wd_db_result *r, int row)
+{
+	int64_t id = 0, quantity = 0;
+	enum wood_type t = WOOD_OAK;
+	enum wood_status s = WOOD_UNKNOWN;
+	wd_db_get_int(r, row, 0, &id);
+	wood_type_parse(wd_db_get(r, row, 1), &t);
+	wd_db_get_int(r, row, 2, &quantity);
+	wood_status_parse(wd_db_get(r, row, 3), &s);
+	return json_pack("{s:I, s:s, s:I, s:s}", "id", (json_int_t)id, "order_status",
+	                 wood_status_wire(s), "quantity", (json_int_t)quantity, "wood_type",
+	                 wood_type_wire(t));
+}
+
+static json_t *orders_json(const struct wd_db_result *r)
+{
+	json_t *list = json_array();
+	for (int i = 0; i < wd_db_nrows(r); i++)
+		json_array_append_new(list, order_json(r, i));
+	return list;
+}
+
+static bool not_ready(struct wd_http_req *req)
+{
+	if (atomic_load(&state.migrated))
+		return false;
+	wd_http_reply_error(req, 503, "database not ready yet, try again later");
+	return true;
+}
+
+/* The seed treats a falsy body ({}, [], null) as missing. */
+static bool body_missing(const json_t *body)
+{
+	return !body || json_is_null(body) || (json_is_object(body) && !json_object_size(body)) ||
+	       (json_is_array(body) && !json_array_size(body));
+}
+
+static int insert_order(struct wd_db_conn *c, void *ud, struct wood_reply *out)
+{
+	const struct wood_item *it = ud;
+	char q[24];
+	snprintf(q, sizeof(q), "%lld", (long long)it->quantity);
+	const char *p[] = {wood_type_label(it->type), q, wood_status_label(WOOD_REGISTERED)};
+	struct wd_db_result *r = NULL;
+	int rc = wd_db_conn_query(c,
+	                          "INSERT INTO orders (wood_type, quantity, order_status) "
+	                          "VALUES ($1, $2, $3) RETURNING " COLUMNS,
+	                          3, p, &r);
+	if (!rc) {
+		out->status = 201;
+		out->body = order_json(r, 0);
+	}
+	wd_db_result_free(r);
+	return rc;
+}
+
+static void create(struct wd_http_req *req)
+{
+	if (wood_api_simulate(req, error_rate, 500, "Simulated DB insertion error") ||
+	    not_ready(req))
+		return;
+	json_t *body = wd_http_json(req);
+	if (body_missing(body)) {
+		wd_http_reply_error(req, 400, "Missing request body");
+		return;
+	}
+	struct wood_item it;
+	char err[160];
+	if (wood_item_from_json(body, &it, err, sizeof(err))) {
+		wd_http_reply_error(req, 400, "%s", err);
+		return;
+	}
+	char digest[64];
+	snprintf(digest, sizeof(digest), "%s:%lld", wood_type_wire(it.type),
+	         (long long)it.quantity);
+	wood_api_run(req, state.db, "order", digest, insert_order, &it,
+	             "Unexpected error during order creation");
+}
+
+/* skip and limit, the seed's pagination; limit 10 by default. */
+static int page(struct wd_http_req *req, char skip[24], char limit[24])
+{
+	int64_t s, l;
+	if (wd_http_query_int(req, "skip", 0, 0, INT32_MAX, &s) ||
+	    wd_http_query_int(req, "limit", 10, 0, 10000, &l)) {
+		wd_http_reply_error(
+		    req, 400, "skip and limit must be integers (skip >= 0, 0 <= limit <= 10000)");
+		return WD_EINVAL;
+	}
+	snprintf(skip, 24, "%lld", (long long)s);
+	snprintf(limit, 24, "%lld", (long long)l);
+	return 0;
+}
+
+static void reply_rows(struct wd_http_req *req, const char *sql, int n, const char *const *p,
+                       const char *unexpected)
+{
+	struct wd_db_result *r = NULL;
+	int rc = wd_db_query(state.db, sql, n, p, &r);
+	if (rc)
+		wood_api_db_error(req, rc, unexpected);
+	else
+		wd_http_reply_json(req, 200, orders_json(r));
+	wd_db_result_free(r);
+}
+
+static void list(struct wd_http_req *req)
+{
+	char skip[24], limit[24];
+	if (wood_api_simulate(req, error_rate, 502, "Simulated API error during order list") ||
+	    not_ready(req) || page(req, skip, limit))
+		return;
+	const char *p[] = {skip, limit};
+	reply_rows(req, "SELECT " COLUMNS " FROM orders ORDER BY id OFFSET $1 LIMIT $2", 2, p,
+	           "Unexpected error during order list");
+}
+
+static void by_status(struct wd_http_req *req)
+{
+	char skip[24], limit[24];
+	if (wood_api_simulate(req, error_rate, 502,
+	                      "Simulated API error during order list by status") ||
+	    not_ready(req))
+		return;
+	const char *text = wd_http_param(req, "status");
+	enum wood_status s;
+	if (wood_status_parse(text, &s) || strcmp(text, wood_status_wire(s))) {
+		wd_http_reply_error(req, 400, "Invalid status: %s", text);
+		return;
+	}
+	if (page(req, skip, limit))
+		return;
+	const char *p[] = {wood_status_label(s), skip, limit};
+	reply_rows(req,
+	           "SELECT " COLUMNS " FROM orders WHERE order_status = $1 ORDER BY id "
+	           "OFFSET $2 LIMIT $3",
+	           3, p, "Unexpected error during order list by status");
+}
+
+/* The {id} of the path; the seed's framework answered 404 for a non-integer id. */
+static int order_id(struct wd_http_req *req, char id[24])
+{
+	int64_t v;
+	if (wd_http_param_int(req, "id", 1, INT32_MAX, &v)) {
+		wd_http_reply_error(req, 404,
+		                    "Order not found: order id must be a positive integer");
+		return WD_EINVAL;
+	}
+	snprintf(id, 24, "%lld", (long long)v);
+	return 0;
+}
+
+static void read_one(struct wd_http_req *req)
+{
+	char id[24];
+	if (wood_api_simulate(req, error_rate, 502, "Simulated API error during order read") ||
+	    not_ready(req) || order_id(req, id))
+		return;
+	const char *p[] = {id};
+	struct wd_db_result *r = NULL;
+	int rc = wd_db_query(state.db, "SELECT " COLUMNS " FROM orders WHERE id = $1", 1, p, &r);
+	if (rc)
+		wood_api_db_error(req, rc, "Unexpected error during order read");
+	else if (!wd_db_nrows(r))
+		wd_http_reply_error(req, 404, "Order not found");
+	else
+		wd_http_reply_json(req, 200, order_json(r, 0));
+	wd_db_result_free(r);
+}
+
+static void update(struct wd_http_req *req)
+{
+	char id[24];
+	if (wood_api_simulate(req, error_rate, 502,
+	                      "Simulated API error during order status update") ||
+	    not_ready(req) || order_id(req, id))
+		return;
+	json_t *body = wd_http_json(req);
+	json_t *st = json_is_object(body) ? json_object_get(body, "order_status") : NULL;
+	if (!st) {
+		wd_http_reply_error(req, 400, "Missing 'order_status' in request body");
+		return;
+	}
+	enum wood_status s;
+	if (!json_is_string(st) || wood_status_parse(json_string_value(st), &s) ||
+	    strcmp(json_string_value(st), wood_status_wire(s))) {
+		wd_http_reply_error(
+		    req, 400,
+		    "Invalid order status: expected one of ready, shipped, blocked, "
+		    "closed, unknown, registered");
+		return;
+	}
+	/* Any status from any status, as in the seed (there are no transition rules). */
+	const char *p[] = {id, wood_status_label(s)};
+	struct wd_db_result *r = NULL;
+	int rc = wd_db_query(state.db,
+	                     "UPDATE orders SET order_status = $2 WHERE id = $1 RETURNING " COLUMNS,
+	                     2, p, &r);
+	if (rc)
+		wood_api_db_error(req, rc, "Unexpected error during order status update");
+	else if (!wd_db_nrows(r))
+		wd_http_reply_error(req, 404, "Order not found");
+	else
+		wd_http_reply_json(req, 200, order_json(r, 0));
+	wd_db_result_free(r);
+}
+
+static const struct wd_http_route routes[] = {
+    {"POST", "/orders", create, WD_HTTP_JSON},        {"GET", "/orders", list, 0},
+    {"GET", "/orders/status/{status}", by_status, 0}, {"GET", "/orders/{id}", read_one, 0},
+    {"PUT", "/orders/{id}", update, WD_HTTP_JSON},    WD_HTTP_ROUTE_END,
+};
+
 int order_main(int argc, char **argv)
 {
 	WD_UNUSED(argc);
 	WD_UNUSED(argv);
-	return wd_role_not_implemented("order");
+	return wood_api_main(WOOD_SCHEMA_ORDER, wood_schema_order, wood_schema_order_len, (int)port,
+	                     routes, &state);
 }

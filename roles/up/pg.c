@@ -29,9 +29,10 @@ int up_pg_find(struct up_pg *pg)
 	if (d)
 		closedir(d);
 	if (best < 0)
-		return wd_fail(WD_ENOENT,
-			       "cannot find the PostgreSQL server (initdb, pg_ctl): install it with "
-			       "`apt-get install postgresql`, or set DATABASE_URL to a running server");
+		return wd_fail(
+		    WD_ENOENT,
+		    "cannot find the PostgreSQL server (initdb, pg_ctl): install it with "
+		    "`apt-get install postgresql`, or set DATABASE_URL to a running server");
 	snprintf(pg->bindir, sizeof(pg->bindir), "/usr/lib/postgresql/%d/bin", best);
 	return 0;
 }
@@ -73,24 +74,24 @@ int up_pg_start(struct up_pg *pg, const char *dir, int port, char *url, size_t u
 		struct passwd *pw = getpwnam("postgres");
 		if (!pw)
 			return wd_fail(WD_ENOENT, "cannot find the user 'postgres' to run the "
-						  "throwaway PostgreSQL as (root cannot run it)");
+			                          "throwaway PostgreSQL as (root cannot run it)");
 		if (chown(dir, pw->pw_uid, pw->pw_gid))
 			return wd_fail(WD_EIO, "cannot hand '%s' to the postgres user: %s", dir,
-				       strerror(errno));
+			               strerror(errno));
 	}
 	char exe[300], data[600], opts[900], portstr[16];
 	snprintf(data, sizeof(data), "%s/data", dir);
 	snprintf(exe, sizeof(exe), "%s/initdb", pg->bindir);
-	char *initdb[] = {exe,  "-D",      data,         "-U",        "postgres", "-A", "trust",
-			  "-E", "UTF8", "--no-locale", "--no-sync", NULL};
+	char *initdb[] = {exe,     "-D", data,   "-U",          "postgres",  "-A",
+	                  "trust", "-E", "UTF8", "--no-locale", "--no-sync", NULL};
 	wd_info("initialising a throwaway PostgreSQL in %s", data);
 	if (run_pg(pg, initdb))
 		return wd_fail(WD_EIO, "initdb failed; see %s/pg.log", dir);
 	snprintf(exe, sizeof(exe), "%s/pg_ctl", pg->bindir);
 	snprintf(opts, sizeof(opts),
-		 "-p %d -c listen_addresses=127.0.0.1 -k %s -c fsync=off "
-		 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-		 port, dir);
+	         "-p %d -c listen_addresses=127.0.0.1 -k %s -c fsync=off "
+	         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+	         port, dir);
 	char logf[600];
 	snprintf(logf, sizeof(logf), "%s/server.log", dir);
 	char *start[] = {exe, "-D", data, "-l", logf, "-w", "-t", "30", "-o", opts, "start", NULL};
@@ -102,11 +103,11 @@ int up_pg_start(struct up_pg *pg, const char *dir, int port, char *url, size_t u
 	snprintf(portstr, sizeof(portstr), "%d", port);
 	const char *dbs[] = {"order_db", "stock_db"};
 	for (size_t i = 0; i < 2; i++) {
-		char *create[] = {exe,      "-h", "127.0.0.1", "-p", portstr, "-U", "postgres",
-				  (char *)dbs[i], NULL};
+		char *create[] = {exe,  "-h",       "127.0.0.1",    "-p", portstr,
+		                  "-U", "postgres", (char *)dbs[i], NULL};
 		if (run_pg(pg, create))
 			return wd_fail(WD_EIO, "cannot create database %s; see %s/pg.log", dbs[i],
-				       dir);
+			               dir);
 	}
 	snprintf(url, urlsz, "postgresql://postgres@127.0.0.1:%d", port);
 	wd_info("PostgreSQL is ready on 127.0.0.1:%d (databases order_db, stock_db)", port);

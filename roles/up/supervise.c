@@ -55,8 +55,8 @@ static struct {
 } S;
 
 static const char *const palette[] = {"\033[36m", "\033[32m", "\033[35m", "\033[34m",
-				      "\033[33m", "\033[96m", "\033[92m", "\033[95m",
-				      "\033[94m", "\033[93m", "\033[91m", "\033[37m"};
+                                      "\033[33m", "\033[96m", "\033[92m", "\033[95m",
+                                      "\033[94m", "\033[93m", "\033[91m", "\033[37m"};
 
 int up_free_port(int want)
 {
@@ -65,8 +65,8 @@ int up_free_port(int want)
 		if (fd < 0)
 			return -1;
 		struct sockaddr_in a = {.sin_family = AF_INET,
-					.sin_port = htons((uint16_t)(attempt ? 0 : want)),
-					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		                        .sin_port = htons((uint16_t)(attempt ? 0 : want)),
+		                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
@@ -122,11 +122,11 @@ static void tally(const char *message)
 		const char *prefix;
 		size_t off;
 	} rules[] = {
-		{"Order sent successfully", offsetof(typeof(S), created)},
-		{"Order data successfully sent to API", offsetof(typeof(S), registered)},
-		{"Order status updated to READY", offsetof(typeof(S), ready)},
-		{"Order status updated to BLOCKED", offsetof(typeof(S), blocked)},
-		{"Stock data successfully sent to API", offsetof(typeof(S), deliveries)},
+	    {"Order sent successfully", offsetof(typeof(S), created)},
+	    {"Order data successfully sent to API", offsetof(typeof(S), registered)},
+	    {"Order status updated to READY", offsetof(typeof(S), ready)},
+	    {"Order status updated to BLOCKED", offsetof(typeof(S), blocked)},
+	    {"Stock data successfully sent to API", offsetof(typeof(S), deliveries)},
 	};
 	for (size_t i = 0; i < WD_ARRAY_LEN(rules); i++)
 		if (!strncmp(message, rules[i].prefix, strlen(rules[i].prefix)))
@@ -158,11 +158,12 @@ static void show_line(struct child *c, const char *text)
 	} else {
 		struct wd_buf b = WD_BUF_INIT;
 		const char *ts = json_string_value(json_object_get(j, "timestamp"));
-		const char *lc = !level ? "" : !strcmp(level, "ERROR") ? "\033[31m"
-					 : !strcmp(level, "WARNING")   ? "\033[33m"
-								       : "";
-		wd_buf_printf(&b, "%.8s %s%-7s\033[0m %s", ts && strlen(ts) > 19 ? ts + 11 : "",
-			      lc, level ? level : "", msg ? msg : "");
+		const char *lc = !level                      ? ""
+		                 : !strcmp(level, "ERROR")   ? "\033[31m"
+		                 : !strcmp(level, "WARNING") ? "\033[33m"
+		                                             : "";
+		wd_buf_printf(&b, "%.8s %s%-7s\033[0m %s", ts && strlen(ts) > 19 ? ts + 11 : "", lc,
+		              level ? level : "", msg ? msg : "");
 		const char *tid = json_string_value(json_object_get(j, "trace_id"));
 		if (tid && *tid)
 			wd_buf_printf(&b, " \033[2mtrace_id=%s\033[0m", tid);
@@ -248,7 +249,8 @@ static void reap(void)
 			c->ready = false;
 			if (!c->wanted || wd_run_stopping())
 				break;
-			/* Backoff doubles up to 30 s, and starts over after a minute of good health. */
+			/* Backoff doubles up to 30 s, and starts over after a minute of good
+			 * health. */
 			if (wd_monotonic_ns() - c->started_ns > 60 * 1000000000LL)
 				c->restarts = 0;
 			int64_t delay_s = 1LL << (c->restarts < 5 ? c->restarts : 5);
@@ -258,12 +260,13 @@ static void reap(void)
 			c->restart_at_ns = wd_monotonic_ns() + delay_s * 1000000000LL;
 			char msg[200];
 			if (WIFSIGNALED(st))
-				snprintf(msg, sizeof(msg), "*** crashed (signal %d); restarting in %lld s",
-					 WTERMSIG(st), (long long)delay_s);
+				snprintf(msg, sizeof(msg),
+				         "*** crashed (signal %d); restarting in %lld s",
+				         WTERMSIG(st), (long long)delay_s);
 			else
 				snprintf(msg, sizeof(msg),
-					 "*** exited with status %d; restarting in %lld s",
-					 WEXITSTATUS(st), (long long)delay_s);
+				         "*** exited with status %d; restarting in %lld s",
+				         WEXITSTATUS(st), (long long)delay_s);
 			say(c, msg);
 		}
 	}
@@ -338,7 +341,7 @@ static int wait_ready(struct child **list, int n, int64_t timeout_ms)
 			for (int i = 0; i < n; i++)
 				if (!list[i]->ready)
 					say(list[i], "*** not ready in time; carrying on, it "
-						     "will be restarted if it exits");
+					             "will be restarted if it exits");
 			return WD_ETIMEDOUT;
 		}
 		pump(200);
@@ -394,16 +397,17 @@ static void status_line(void)
 {
 	struct wd_buf b = WD_BUF_INIT;
 	wd_buf_printf(&b,
-		      "orders created %llu, registered %llu, ready %llu, blocked %llu | "
-		      "deliveries %llu | dead letters %llu | telemetry items %llu | errors:",
-		      (unsigned long long)S.created, (unsigned long long)S.registered,
-		      (unsigned long long)S.ready, (unsigned long long)S.blocked,
-		      (unsigned long long)S.deliveries, (unsigned long long)S.dead_letters,
-		      (unsigned long long)S.telemetry);
+	              "orders created %llu, registered %llu, ready %llu, blocked %llu | "
+	              "deliveries %llu | dead letters %llu | telemetry items %llu | errors:",
+	              (unsigned long long)S.created, (unsigned long long)S.registered,
+	              (unsigned long long)S.ready, (unsigned long long)S.blocked,
+	              (unsigned long long)S.deliveries, (unsigned long long)S.dead_letters,
+	              (unsigned long long)S.telemetry);
 	bool none = true;
 	for (int i = 0; i < S.n; i++)
 		if (S.c[i].errors) {
-			wd_buf_printf(&b, " %s=%llu", S.c[i].name, (unsigned long long)S.c[i].errors);
+			wd_buf_printf(&b, " %s=%llu", S.c[i].name,
+			              (unsigned long long)S.c[i].errors);
 			none = false;
 		}
 	if (none)
@@ -503,7 +507,8 @@ int up_run(const struct up_opts *o)
 		struct child *sink = add_child("otlp-sink", G_SINK);
 		child_env(sink, "PORT=%d", port);
 		child_env(sink, "SINK_DIR=%s", sinkdir);
-		snprintf(sink->ready_url, sizeof(sink->ready_url), "http://127.0.0.1:%d/ready", port);
+		snprintf(sink->ready_url, sizeof(sink->ready_url), "http://127.0.0.1:%d/ready",
+		         port);
 		snprintf(sink_url, sizeof(sink_url), "http://127.0.0.1:%d", port);
 		endpoint = sink_url;
 		struct child *list[] = {sink};
@@ -517,10 +522,10 @@ int up_run(const struct up_opts *o)
 		int default_port;
 		int wave;
 	} plan[] = {
-		{"order", G_API, 5000, 0},         {"stock", G_API, 5001, 0},
-		{"ordercheck", G_CONSUMER, 0, 1},  {"suppliercheck", G_CONSUMER, 0, 1},
-		{"ordermanagement", G_WORKER, 0, 1}, {"supplier", G_PRODUCER, 0, 2},
-		{"customer", G_PRODUCER, 0, 2},
+	    {"order", G_API, 5000, 0},           {"stock", G_API, 5001, 0},
+	    {"ordercheck", G_CONSUMER, 0, 1},    {"suppliercheck", G_CONSUMER, 0, 1},
+	    {"ordermanagement", G_WORKER, 0, 1}, {"supplier", G_PRODUCER, 0, 2},
+	    {"customer", G_PRODUCER, 0, 2},
 	};
 	int order_port = 0, stock_port = 0;
 	for (int wave = 0; wave < 3; wave++) {
@@ -544,14 +549,15 @@ int up_run(const struct up_opts *o)
 			child_env(c, "KAFKA_BOOTSTRAP_SERVERS=%s", S.broker);
 			if (!strcmp(c->name, "order") || !strcmp(c->name, "stock"))
 				child_env(c, "DATABASE_URL=%s%s", dburl,
-					  given && *given ? ""
-					  : !strcmp(c->name, "order") ? "/order_db"
-								      : "/stock_db");
+				          given && *given             ? ""
+				          : !strcmp(c->name, "order") ? "/order_db"
+				                                      : "/stock_db");
 			child_env(c, "API_URL=http://127.0.0.1:%d",
-				  !strcmp(c->name, "suppliercheck") ? stock_port : order_port);
+			          !strcmp(c->name, "suppliercheck") ? stock_port : order_port);
 			child_env(c, "API_URL_ORDERS=http://127.0.0.1:%d", order_port);
 			child_env(c, "API_URL_STOCKS=http://127.0.0.1:%d", stock_port);
-			snprintf(c->ready_url, sizeof(c->ready_url), "http://127.0.0.1:%d/ready", port);
+			snprintf(c->ready_url, sizeof(c->ready_url), "http://127.0.0.1:%d/ready",
+			         port);
 			if (spawn(c))
 				say(c, "*** cannot start");
 			list[k++] = c;

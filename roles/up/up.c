@@ -32,19 +32,18 @@
 static int64_t status_every_ms;
 
 const struct wd_cfg_var up_cfg[] = {
-	WD_CFG_D("UP_STATUS_INTERVAL", "5", 1000, 500, 3600000, status_every_ms,
-		 "how often the status line is printed, in seconds"),
-	WD_CFG_END,
+    WD_CFG_D("UP_STATUS_INTERVAL", "5", 1000, 500, 3600000, status_every_ms,
+             "how often the status line is printed, in seconds"),
+    WD_CFG_END,
 };
 
-static const char *const business[] = {"order",           "stock",    "ordercheck",
-				       "suppliercheck",   "ordermanagement", "supplier",
-				       "customer"};
+static const char *const business[] = {"order",           "stock",    "ordercheck", "suppliercheck",
+                                       "ordermanagement", "supplier", "customer"};
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: woodctl up [--roles a,b,...] [--error-rate R] [--interval S] "
-		     "[--keep DIR]\n       see `woodctl help up`\n");
+	             "[--keep DIR]\n       see `woodctl help up`\n");
 }
 
 /* Checks a comma list of roles against the business roles; fills want[]. */
@@ -59,11 +58,12 @@ static int parse_roles(const char *list, bool want[7])
 			if (!strcmp(tok, business[i]))
 				break;
 		if (i == WD_ARRAY_LEN(business)) {
-			fprintf(stderr,
-				"woodctl up: unknown role '%s' in --roles: expected a comma list of "
-				"order, stock, ordercheck, suppliercheck, ordermanagement, supplier, "
-				"customer\n",
-				tok);
+			fprintf(
+			    stderr,
+			    "woodctl up: unknown role '%s' in --roles: expected a comma list of "
+			    "order, stock, ordercheck, suppliercheck, ordermanagement, supplier, "
+			    "customer\n",
+			    tok);
 			rc = WD_EINVAL;
 		} else {
 			want[i] = true;
@@ -77,10 +77,11 @@ int up_main(int argc, char **argv)
 {
 	struct up_opts o = {.error_rate = "0.1", .interval = "5"};
 	bool want[7] = {true, true, true, true, true, true, true};
-	static const struct option longopts[] = {
-		{"roles", required_argument, NULL, 'r'}, {"error-rate", required_argument, NULL, 'e'},
-		{"interval", required_argument, NULL, 'i'}, {"keep", required_argument, NULL, 'k'},
-		{NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"roles", required_argument, NULL, 'r'},
+	                                         {"error-rate", required_argument, NULL, 'e'},
+	                                         {"interval", required_argument, NULL, 'i'},
+	                                         {"keep", required_argument, NULL, 'k'},
+	                                         {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -93,9 +94,10 @@ int up_main(int argc, char **argv)
 			char *end;
 			double r = strtod(optarg, &end);
 			if (*end || !*optarg || r < 0 || r > 1) {
-				fprintf(stderr, "woodctl up: cannot parse --error-rate '%s': expected "
-						"a number between 0 and 1\n",
-					optarg);
+				fprintf(stderr,
+				        "woodctl up: cannot parse --error-rate '%s': expected "
+				        "a number between 0 and 1\n",
+				        optarg);
 				return WD_EXIT_CONFIG;
 			}
 			o.error_rate = optarg;
@@ -105,9 +107,10 @@ int up_main(int argc, char **argv)
 			char *end;
 			double s = strtod(optarg, &end);
 			if (*end || !*optarg || s < 0.001 || s > 86400) {
-				fprintf(stderr, "woodctl up: cannot parse --interval '%s': expected "
-						"seconds between 0.001 and 86400\n",
-					optarg);
+				fprintf(stderr,
+				        "woodctl up: cannot parse --interval '%s': expected "
+				        "seconds between 0.001 and 86400\n",
+				        optarg);
 				return WD_EXIT_CONFIG;
 			}
 			o.interval = optarg;

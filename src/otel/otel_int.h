@@ -11,11 +11,11 @@ enum wd_otel_signal { WD_SIG_TRACES, WD_SIG_METRICS, WD_SIG_LOGS };
 /*
  * Settings loaded from wd_otel_cfg (defined in config.c). Only read after wd_otel_init.
  */
-extern bool wd_otel_disabled;            /* OTEL_SDK_DISABLED */
+extern bool wd_otel_disabled;              /* OTEL_SDK_DISABLED */
 extern int64_t wd_otel_metric_interval_ms; /* OTEL_METRIC_EXPORT_INTERVAL */
 extern int64_t wd_otel_metric_timeout_ms;  /* OTEL_METRIC_EXPORT_TIMEOUT */
-extern int wd_otel_temporality;          /* 0 cumulative, 1 delta, 2 lowmemory */
-extern int wd_otel_metrics_exporter;     /* 0 otlp, 1 console, 2 none */
+extern int wd_otel_temporality;            /* 0 cumulative, 1 delta, 2 lowmemory */
+extern int wd_otel_metrics_exporter;       /* 0 otlp, 1 console, 2 none */
 
 /* The process's resource and the instrumentation scope ("woodctl", version); built by
  * wd_otel_init, borrowed by every encoder until wd_otel_shutdown. */
@@ -47,6 +47,5 @@ struct wd_otel_stats {
 	uint64_t exports_failed;
 };
 void wd_otel_get_stats(struct wd_otel_stats *out);
-
 
 #endif

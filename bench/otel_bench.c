@@ -1,0 +1,159 @@
+/* otel_bench.c - the telemetry core's figures: hot-path cost of a span with 4 attributes,
+ * single-core encode + batch throughput, bytes on the wire per span, peak RSS with a
+ * full queue. Run through bench/otel.sh, which sets the environment. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "../src/otel/sdk_int.h"
+#include "woodctl/cfg.h"
+#include "woodctl/log.h"
+#include "woodctl/otel.h"
+
+static inline void one_span(int64_t i)
+{
+	struct wd_attr a[] = {WD_A_STR("http.request.method", "GET"),
+	                      WD_A_STR("url.path", "/orders/7"),
+	                      WD_A_INT("http.response.status_code", 200 + (i & 1)),
+	                      WD_A_STR("server.address", "order")};
+	wd_span_end(wd_span_start("GET /orders/{id}", WD_SPAN_SERVER, NULL, a, 4));
+}
+
+static void drain(void)
+{
+	void *items[4096];
+	size_t n;
+	while ((n = wd_otel_take(WD_SIG_TRACES, items, 4096)))
+		for (size_t i = 0; i < n; i++)
+			wd_span_release(items[i]);
+}
+
+static long hwm_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6))
+			kb = atol(line + 6);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static int hot_path(void)
+{
+	/* Rounds of one batch: the exporter drains that often, so ended spans come back to
+	 * the pool as they do in a running service. */
+	const int64_t chunk = 512, rounds = 4000;
+	int64_t best = INT64_MAX, total = 0;
+	for (int64_t i = 0; i < chunk; i++) /* warm the pool and caches */
+		one_span(i);
+	drain();
+	for (int64_t r = 0; r < rounds; r++) {
+		int64_t t0 = wd_monotonic_ns();
+		for (int64_t i = 0; i < chunk; i++)
+			one_span(i);
+		int64_t dt = wd_monotonic_ns() - t0;
+		total += dt;
+		if (dt < best)
+			best = dt;
+		drain();
+	}
+	printf("hot path: span start + 4 attributes + end: %.0f ns mean, %.0f ns best round "
+	       "(%lld spans; goal <= 300 ns)\n",
+	       (double)total / (double)(chunk * rounds), (double)best / (double)chunk,
+	       (long long)(chunk * rounds));
+	return 0;
+}
+
+static int throughput(void)
+{
+	const size_t batch = 512;
+	const int64_t rounds = 4000;
+	void *items[512];
+	struct wd_pb body = {0};
+	int64_t t_make = 0, t_encode = 0;
+	size_t bytes = 0;
+	for (int64_t r = 0; r < rounds; r++) {
+		int64_t t0 = wd_monotonic_ns();
+		for (size_t i = 0; i < batch; i++)
+			one_span((int64_t)i);
+		size_t n = wd_otel_take(WD_SIG_TRACES, items, batch);
+		int64_t t1 = wd_monotonic_ns();
+		wd_otel_encode_spans(&body, (struct wd_span *const *)items, n);
+		bytes += body.len;
+		for (size_t i = 0; i < n; i++)
+			wd_span_release(items[i]);
+		int64_t t2 = wd_monotonic_ns();
+		t_make += t1 - t0;
+		t_encode += t2 - t1;
+	}
+	double spans = (double)batch * (double)rounds;
+	printf("encode only: %.2f M spans/s (%.0f ns/span incl. release to the pool)\n",
+	       spans / ((double)t_encode / 1e9) / 1e6, (double)t_encode / spans);
+	printf("create + queue + take + encode on one core: %.2f M spans/s (goal >= 1 M/s)\n",
+	       spans / ((double)(t_make + t_encode) / 1e9) / 1e6);
+	/* Bytes on the wire: one full batch, raw and gzip. */
+	for (size_t i = 0; i < batch; i++)
+		one_span((int64_t)i);
+	size_t n = wd_otel_take(WD_SIG_TRACES, items, batch);
+	wd_otel_encode_spans(&body, (struct wd_span *const *)items, n);
+	uLongf zlen = compressBound(body.len);
+	Bytef *z = malloc(zlen);
+	compress2(z, &zlen, body.p, body.len, Z_DEFAULT_COMPRESSION);
+	printf("bytes on the wire: %zu per batch of %zu = %.1f bytes/span raw, %.1f bytes/span "
+	       "gzip (span with 4 attributes, resource %s)\n",
+	       body.len, n, (double)body.len / (double)n, (double)zlen / (double)n,
+	       "sent once per batch");
+	free(z);
+	for (size_t i = 0; i < n; i++)
+		wd_span_release(items[i]);
+	wd_pb_release(&body);
+	return bytes ? 0 : 1;
+}
+
+static int rss(long n)
+{
+	long before = hwm_kb();
+	/* The exporter thread is stuck on a dead endpoint, so the queue fills and stays full. */
+	for (long i = 0; i < n; i++)
+		one_span(i);
+	struct wd_otel_stats st;
+	wd_otel_get_stats(&st);
+	long after = hwm_kb();
+	printf("peak RSS with a full queue (OTEL_BSP_MAX_QUEUE_SIZE=%s, %ld spans offered, "
+	       "%llu dropped): %ld KiB (before the spans: %ld KiB, growth %ld KiB)\n",
+	       getenv("OTEL_BSP_MAX_QUEUE_SIZE") ? getenv("OTEL_BSP_MAX_QUEUE_SIZE") : "2048", n,
+	       (unsigned long long)st.spans_dropped, after, before, after - before);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: otel_bench hot|throughput|rss [N]\n");
+		return 2;
+	}
+	struct wd_buf err = WD_BUF_INIT;
+	if (wd_cfg_load(wd_log_cfg, NULL, NULL, &err) +
+	    wd_cfg_load(wd_otel_cfg, NULL, NULL, &err)) {
+		fputs(err.ptr, stderr);
+		return 2;
+	}
+	wd_buf_release(&err);
+	wd_log_init("bench", 2);
+	if (wd_otel_init("bench"))
+		return 2;
+	int rc = 2;
+	if (!strcmp(argv[1], "hot"))
+		rc = hot_path();
+	else if (!strcmp(argv[1], "throughput"))
+		rc = throughput();
+	else if (!strcmp(argv[1], "rss"))
+		rc = rss(argc > 2 ? atol(argv[2]) : 1000000);
+	fflush(stdout);
+	wd_otel_shutdown(100);
+	return rc;
+}

@@ -1,0 +1,480 @@
+/* trace.c - spans: start, attributes (with the limits), events, links, status, end, and
+ * the calling thread's current span. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdk_int.h"
+
+#define EVENT_LIMIT 128
+#define LINK_LIMIT 128
+#define EVENT_ATTR_LIMIT 128
+#define POOL_CAP 1024
+
+struct wd_arena_chunk {
+	struct wd_arena_chunk *next;
+	char data[];
+};
+
+static _Thread_local struct wd_span *tl_current;
+
+/*
+ * Ended spans come back from the exporter thread through a lock-free pool, so the hot
+ * path reuses warm memory instead of taking glibc's arena lock against the exporter.
+ */
+static struct wd_ring pool;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_make(void)
+{
+	wd_ring_init(&pool, POOL_CAP);
+}
+
+static struct wd_span *span_alloc(void)
+{
+	pthread_once(&pool_once, pool_make);
+	struct wd_span *s = wd_ring_pop(&pool);
+	if (!s)
+		s = xmalloc(sizeof(*s));
+	s->has_parent = s->parent_remote = s->recording = false;
+	s->kind = WD_SPAN_INTERNAL;
+	s->status = WD_STATUS_UNSET;
+	s->name = s->status_msg = NULL;
+	s->attrs = s->attrs_inl;
+	s->nattrs = s->dropped_attrs = 0;
+	s->cap_attrs = WD_ARRAY_LEN(s->attrs_inl);
+	s->events = NULL;
+	s->nevents = s->cap_events = s->dropped_events = 0;
+	s->links = NULL;
+	s->nlinks = s->cap_links = s->dropped_links = 0;
+	s->cur = s->inl;
+	s->end = s->inl + sizeof(s->inl);
+	s->chunks = NULL;
+	return s;
+}
+
+void wd_span_release(struct wd_span *s)
+{
+	if (!s)
+		return;
+	while (s->chunks) {
+		struct wd_arena_chunk *c = s->chunks;
+		s->chunks = c->next;
+		free(c);
+	}
+	if (s->attrs != s->attrs_inl)
+		free(s->attrs);
+	free(s->events);
+	free(s->links);
+	if (!wd_ring_push(&pool, s))
+		free(s);
+}
+
+static void *arena_alloc(struct wd_span *s, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if ((size_t)(s->end - s->cur) < n) {
+		size_t sz = n > 1024 ? n : 1024;
+		struct wd_arena_chunk *c = xmalloc(sizeof(*c) + sz);
+		c->next = s->chunks;
+		s->chunks = c;
+		s->cur = c->data;
+		s->end = c->data + sz;
+	}
+	void *p = s->cur;
+	s->cur += n;
+	return p;
+}
+
+/* ---- UTF-8: every string on the wire must be valid, or backends reject the batch ---- */
+
+/* Length of the valid sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t len;
+	uint32_t cp;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+static size_t utf8_walk(char *dst, const char *src, size_t n, size_t max_chars)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0, chars = 0;
+	for (size_t i = 0; i < n;) {
+		if (max_chars && chars == max_chars)
+			break;
+		size_t l = utf8_seq(s + i, n - i);
+		if (l) {
+			if (dst)
+				memcpy(dst + o, s + i, l);
+			o += l;
+			i += l;
+		} else {
+			if (dst)
+				memcpy(dst + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+			o += 3;
+			i++;
+		}
+		chars++;
+	}
+	return o;
+}
+
+size_t wd_otel_utf8_len(const char *s, size_t n, size_t max_chars)
+{
+	return utf8_walk(NULL, s, n, max_chars);
+}
+
+void wd_otel_utf8_copy(char *dst, const char *s, size_t n, size_t max_chars)
+{
+	dst[utf8_walk(dst, s, n, max_chars)] = '\0';
+}
+
+/* Copies text into the span's arena: valid UTF-8, at most limit code points (0: all). */
+static const char *copy_str(struct wd_span *s, const char *src, size_t limit)
+{
+	if (!src)
+		src = "";
+	size_t n = strlen(src);
+	/* Fast path: short ASCII is copied as is. */
+	size_t i = 0;
+	while (i < n && !((unsigned char)src[i] & 0x80))
+		i++;
+	if (i == n && (!limit || n <= limit)) {
+		char *d = arena_alloc(s, n + 1);
+		memcpy(d, src, n + 1);
+		return d;
+	}
+	size_t out = wd_otel_utf8_len(src, n, limit);
+	char *d = arena_alloc(s, out + 1);
+	wd_otel_utf8_copy(d, src, n, limit);
+	return d;
+}
+
+static void copy_value(struct wd_span *s, struct wd_sattr *d, const struct wd_attr *a)
+{
+	size_t lim = wd_oc.attr_value_len_limit;
+	d->type = a->type;
+	d->n = 0;
+	switch (a->type) {
+	case WD_ATTR_STR: d->v.s = copy_str(s, a->v.s, lim); break;
+	case WD_ATTR_BOOL: d->v.b = a->v.b; break;
+	case WD_ATTR_INT: d->v.i = a->v.i; break;
+	case WD_ATTR_DOUBLE: d->v.d = a->v.d; break;
+	case WD_ATTR_STR_ARRAY:
+	case WD_ATTR_INT_ARRAY:
+	case WD_ATTR_DOUBLE_ARRAY:
+	case WD_ATTR_BOOL_ARRAY: {
+		size_t n = a->v.a.items ? a->v.a.n : 0;
+		if (n > UINT32_MAX / 16)
+			n = UINT32_MAX / 16;
+		d->n = (uint32_t)n;
+		if (a->type == WD_ATTR_STR_ARRAY) {
+			const char **sa = arena_alloc(s, n * sizeof(char *));
+			const char *const *in = a->v.a.items;
+			for (size_t i = 0; i < n; i++)
+				sa[i] = copy_str(s, in[i], lim);
+			d->v.sa = sa;
+		} else {
+			size_t each = a->type == WD_ATTR_BOOL_ARRAY ? sizeof(bool) : 8;
+			void *p = arena_alloc(s, n * each);
+			if (n)
+				memcpy(p, a->v.a.items, n * each);
+			d->v.ia = p;
+		}
+		break;
+	}
+	default:
+		/* An unknown type from a newer caller: keep the key with an empty string. */
+		d->type = WD_ATTR_STR;
+		d->v.s = "";
+	}
+}
+
+/* Sets into an attribute list: same key replaces, past the limit is counted as dropped. */
+static void attr_put(struct wd_span *s, struct wd_sattr **list, uint32_t *n, uint32_t *cap,
+                     uint32_t *dropped, size_t limit, const struct wd_attr *a, bool inl_list)
+{
+	if (!a || !a->key)
+		return;
+	for (uint32_t i = 0; i < *n; i++) {
+		if (!strcmp((*list)[i].key, a->key)) {
+			copy_value(s, &(*list)[i], a);
+			return;
+		}
+	}
+	if (*n >= limit) {
+		(*dropped)++;
+		return;
+	}
+	if (*n == *cap) {
+		uint32_t nc = *cap ? *cap * 2 : 4;
+		struct wd_sattr *nl = xmalloc(nc * sizeof(*nl));
+		if (*n)
+			memcpy(nl, *list, *n * sizeof(*nl));
+		if (!inl_list)
+			free(*list);
+		*list = nl;
+		*cap = nc;
+	}
+	struct wd_sattr *d = &(*list)[(*n)++];
+	d->key = copy_str(s, a->key, 0);
+	copy_value(s, d, a);
+}
+
+static void span_attr(struct wd_span *s, const struct wd_attr *a)
+{
+	attr_put(s, &s->attrs, &s->nattrs, &s->cap_attrs, &s->dropped_attrs, wd_oc.attr_count_limit,
+	         a, s->attrs == s->attrs_inl);
+}
+
+/* An attribute list copied whole into the arena (events, links). */
+static struct wd_sattr *attr_array(struct wd_span *s, const struct wd_attr *attrs, size_t n,
+                                   uint32_t *count, uint32_t *dropped)
+{
+	*count = *dropped = 0;
+	if (!attrs || !n)
+		return NULL;
+	size_t keep = n < EVENT_ATTR_LIMIT ? n : EVENT_ATTR_LIMIT;
+	struct wd_sattr *out = arena_alloc(s, keep * sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		if (!attrs[i].key)
+			continue;
+		if (*count == keep) {
+			(*dropped)++;
+			continue;
+		}
+		out[*count].key = copy_str(s, attrs[i].key, 0);
+		copy_value(s, &out[*count], &attrs[i]);
+		(*count)++;
+	}
+	return out;
+}
+
+/* ---- life of a span ---- */
+
+static struct wd_span *start(const char *name, enum wd_span_kind kind,
+                             const struct wd_span_context *parent, const struct wd_attr *attrs,
+                             size_t nattrs)
+{
+	struct wd_span *s = span_alloc();
+	bool pvalid = wd_span_context_valid(parent);
+	if (!atomic_load_explicit(&wd_otel_running, memory_order_relaxed)) {
+		/* No SDK: a non-recording span that passes the parent's context along. */
+		if (pvalid)
+			memcpy(&s->ctx, parent, offsetof(struct wd_span_context, tracestate));
+		else
+			memset(&s->ctx, 0, offsetof(struct wd_span_context, tracestate));
+		s->ctx.tracestate[0] = '\0';
+		if (pvalid)
+			strcpy(s->ctx.tracestate, parent->tracestate);
+		s->ctx.remote = false;
+		return s;
+	}
+	if (pvalid) {
+		memcpy(s->ctx.trace_id, parent->trace_id, 16);
+		memcpy(s->parent_id, parent->span_id, 8);
+		s->has_parent = true;
+		s->parent_remote = parent->remote;
+		strcpy(s->ctx.tracestate, parent->tracestate);
+	} else {
+		wd_otel_new_trace_id(s->ctx.trace_id);
+		s->ctx.tracestate[0] = '\0';
+	}
+	wd_otel_new_span_id(s->ctx.span_id);
+	s->ctx.remote = false;
+	bool sampled = wd_otel_sample(wd_oc.sampler, wd_oc.sampler_ratio, pvalid ? parent : NULL,
+	                              s->ctx.trace_id);
+	s->ctx.flags = sampled ? 1 : 0;
+	if (!sampled)
+		return s;
+	s->recording = true;
+	s->start_ns = wd_now_ns();
+	s->kind =
+	    (uint8_t)(kind >= WD_SPAN_INTERNAL && kind <= WD_SPAN_CONSUMER ? kind
+	                                                                   : WD_SPAN_INTERNAL);
+	s->name = copy_str(s, name, 0);
+	for (size_t i = 0; attrs && i < nattrs; i++)
+		span_attr(s, &attrs[i]);
+	return s;
+}
+
+struct wd_span *wd_span_start(const char *name, enum wd_span_kind kind,
+                              const struct wd_span_context *parent, const struct wd_attr *attrs,
+                              size_t nattrs)
+{
+	if (!parent && tl_current)
+		parent = &tl_current->ctx;
+	return start(name, kind, parent, attrs, nattrs);
+}
+
+struct wd_span *wd_span_start_root(const char *name, enum wd_span_kind kind,
+                                   const struct wd_attr *attrs, size_t nattrs)
+{
+	return start(name, kind, NULL, attrs, nattrs);
+}
+
+void wd_span_set_attr(struct wd_span *s, const struct wd_attr *a)
+{
+	if (s && s->recording)
+		span_attr(s, a);
+}
+
+void wd_span_set_str(struct wd_span *s, const char *key, const char *value)
+{
+	struct wd_attr a = WD_A_STR(key, value);
+	wd_span_set_attr(s, &a);
+}
+
+void wd_span_set_int(struct wd_span *s, const char *key, int64_t value)
+{
+	struct wd_attr a = WD_A_INT(key, value);
+	wd_span_set_attr(s, &a);
+}
+
+void wd_span_set_double(struct wd_span *s, const char *key, double value)
+{
+	struct wd_attr a = WD_A_DBL(key, value);
+	wd_span_set_attr(s, &a);
+}
+
+void wd_span_set_bool(struct wd_span *s, const char *key, bool value)
+{
+	struct wd_attr a = WD_A_BOOL(key, value);
+	wd_span_set_attr(s, &a);
+}
+
+void wd_span_update_name(struct wd_span *s, const char *name)
+{
+	if (s && s->recording)
+		s->name = copy_str(s, name, 0);
+}
+
+void wd_span_add_event(struct wd_span *s, const char *name, const struct wd_attr *attrs,
+                       size_t nattrs)
+{
+	if (!s || !s->recording)
+		return;
+	if (s->nevents >= EVENT_LIMIT) {
+		s->dropped_events++;
+		return;
+	}
+	if (s->nevents == s->cap_events) {
+		s->cap_events = s->cap_events ? s->cap_events * 2 : 2;
+		s->events = xrealloc(s->events, s->cap_events * sizeof(*s->events));
+	}
+	struct wd_sevent *e = &s->events[s->nevents++];
+	e->time_ns = wd_now_ns();
+	e->name = copy_str(s, name, 0);
+	e->attrs = attr_array(s, attrs, nattrs, &e->nattrs, &e->dropped);
+}
+
+void wd_span_add_link(struct wd_span *s, const struct wd_span_context *sc,
+                      const struct wd_attr *attrs, size_t nattrs)
+{
+	if (!s || !s->recording || !wd_span_context_valid(sc))
+		return;
+	if (s->nlinks >= LINK_LIMIT) {
+		s->dropped_links++;
+		return;
+	}
+	if (s->nlinks == s->cap_links) {
+		s->cap_links = s->cap_links ? s->cap_links * 2 : 2;
+		s->links = xrealloc(s->links, s->cap_links * sizeof(*s->links));
+	}
+	struct wd_slink *l = &s->links[s->nlinks++];
+	memcpy(l->trace_id, sc->trace_id, 16);
+	memcpy(l->span_id, sc->span_id, 8);
+	l->flags = sc->flags;
+	l->remote = sc->remote;
+	l->tracestate = sc->tracestate[0] ? copy_str(s, sc->tracestate, 0) : NULL;
+	l->attrs = attr_array(s, attrs, nattrs, &l->nattrs, &l->dropped);
+}
+
+void wd_span_set_status(struct wd_span *s, enum wd_status_code code, const char *description)
+{
+	if (!s || !s->recording || code == WD_STATUS_UNSET)
+		return;
+	/* OK is final; a description belongs only to ERROR (specification). */
+	if (s->status == WD_STATUS_OK || (code != WD_STATUS_OK && code != WD_STATUS_ERROR))
+		return;
+	s->status = (uint8_t)code;
+	s->status_msg = code == WD_STATUS_ERROR && description && *description
+	                    ? copy_str(s, description, 0)
+	                    : NULL;
+}
+
+void wd_span_record_error(struct wd_span *s, const char *type, const char *message)
+{
+	if (!s || !s->recording)
+		return;
+	const char *t = type && *type ? type : "_OTHER";
+	wd_span_set_status(s, WD_STATUS_ERROR, message);
+	wd_span_set_str(s, "error.type", t);
+	struct wd_attr ev[2] = {WD_A_STR("exception.type", t),
+	                        WD_A_STR("exception.message", message ? message : "")};
+	wd_span_add_event(s, "exception", ev, message ? 2 : 1);
+}
+
+bool wd_span_is_recording(const struct wd_span *s)
+{
+	return s && s->recording;
+}
+
+const struct wd_span_context *wd_span_context(const struct wd_span *s)
+{
+	static const struct wd_span_context invalid;
+	return s ? &s->ctx : &invalid;
+}
+
+void wd_span_end(struct wd_span *s)
+{
+	if (!s)
+		return;
+	if (tl_current == s)
+		tl_current = NULL; /* a span ended while current must not stay reachable */
+	if (!s->recording) {
+		wd_span_release(s);
+		return;
+	}
+	s->end_ns = wd_now_ns();
+	wd_otel_submit_span(s);
+}
+
+struct wd_span *wd_span_current(void)
+{
+	return tl_current;
+}
+
+struct wd_span *wd_span_activate(struct wd_span *s)
+{
+	struct wd_span *prev = tl_current;
+	tl_current = s;
+	return prev;
+}
+
+void wd_span_deactivate(struct wd_span *previous)
+{
+	tl_current = previous;
+}
