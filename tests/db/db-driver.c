@@ -9,8 +9,12 @@
  *   db-driver load THREADS SECONDS      calls in a loop, one summary line per second and
  *                                       a final one, for the outage test
  *   db-driver bench insert|select CONNS SECONDS   single-row statements per second
+ *   db-driver spans                     statements under a root span, for the span test;
+ *                                       prints the root's trace and span ids
  *
- * The connection comes from DATABASE_URL and the other settings of the core (wd_db_cfg).
+ * The connection comes from DATABASE_URL and the other settings of the core (wd_db_cfg);
+ * telemetry from the OTEL_* settings (the suites set OTEL_SDK_DISABLED=true unless they
+ * look at spans).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,6 +25,7 @@
 
 #include "woodctl/db.h"
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 #include "woodctl/wood_schema.h"
 
 static struct wd_db *db;
@@ -527,6 +532,47 @@ static int cmd_bench(int argc, char **argv)
 	return atomic_load(&B.errors) ? 1 : 0;
 }
 
+/* ---- spans: what the span test decodes ------------------------------------------------ */
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static int cmd_spans(void)
+{
+	struct wd_span *root = wd_span_start_root("driver-root", WD_SPAN_INTERNAL, NULL, 0);
+	struct wd_span *prev = wd_span_activate(root);
+	const char *secret[] = {"s3cret-value"};
+	const char *upd[] = {"s3cret-other", "1"};
+	int rc = wd_db_exec(db, "CREATE TABLE spans_t (id serial PRIMARY KEY, name text UNIQUE)", 0,
+	                    NULL, NULL);
+	rc |= wd_db_exec(db, "INSERT INTO spans_t (name) VALUES ($1)", 1, secret, NULL);
+	rc |= wd_db_exec(db, "SELECT name FROM public.spans_t WHERE name = $1", 1, secret, NULL);
+	int dup = wd_db_exec(db, "INSERT INTO spans_t (name) VALUES ($1)", 1, secret, NULL);
+	rc |= wd_db_exec(db, "UPDATE spans_t SET name = $1 WHERE id = $2", 2, upd, NULL);
+	rc |= wd_db_exec(db, "DELETE FROM spans_t WHERE name = $1", 1, upd, NULL);
+	/* A server nobody listens on: the call is refused, and still a span. */
+	struct wd_db *dead = NULL;
+	struct wd_db_opts o = {"postgresql://postgres@127.0.0.1:1/nowhere", 1, 1000, 500, NULL};
+	int refused =
+	    wd_db_open(&o, &dead) ? 0 : wd_db_exec(dead, "SELECT id FROM nowhere_t", 0, NULL, NULL);
+	wd_db_close(dead);
+	wd_span_deactivate(prev);
+	const struct wd_span_context *sc = wd_span_context(root);
+	char t[33], sp[17];
+	hex(sc->trace_id, 16, t);
+	hex(sc->span_id, 8, sp);
+	printf("root %s %s\n", t, sp);
+	wd_span_end(root);
+	if (dup != WD_DB_EUNIQUE)
+		printf("duplicate insert returned %d\n", dup);
+	if (refused != WD_EUNAVAIL)
+		printf("call to a closed port returned %d\n", refused);
+	return rc || dup != WD_DB_EUNIQUE || refused != WD_EUNAVAIL;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -535,13 +581,16 @@ int main(int argc, char **argv)
 	}
 	struct wd_buf err = WD_BUF_INIT;
 	if (wd_cfg_load(wd_log_cfg, NULL, NULL, &err) || wd_cfg_load(wd_db_cfg, NULL, NULL, &err) ||
-	    wd_db_cfg_check(&err)) {
+	    wd_db_cfg_check(&err) || wd_cfg_load(wd_otel_cfg, NULL, NULL, &err) ||
+	    wd_otel_cfg_check(&err)) {
 		fputs(err.ptr, stderr);
 		wd_buf_release(&err);
 		return 2;
 	}
 	wd_buf_release(&err);
 	wd_log_init("db-driver", 2);
+	if (wd_otel_init("db-driver"))
+		return 2;
 	struct wd_db_opts o;
 	wd_db_opts_from_cfg(&o);
 	o.application_name = "db-driver";
@@ -559,6 +608,9 @@ int main(int argc, char **argv)
 		rc = cmd_load(argc - 2, argv + 2);
 	else if (!strcmp(cmd, "bench"))
 		rc = cmd_bench(argc - 2, argv + 2);
+	else if (!strcmp(cmd, "spans"))
+		rc = cmd_spans();
 	wd_db_close(db);
+	wd_otel_shutdown(5000);
 	return rc;
 }
