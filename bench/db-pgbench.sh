@@ -6,7 +6,10 @@
 #   bench/db-pgbench.sh [CONNS [SECONDS]]      (default 4 connections, 10 s each)
 #
 # pgbench runs with -M prepared (what the core does: each statement is prepared once per
-# connection) and -M simple (its default) for reference. Build first: make build/tests/db-driver
+# connection) and -M simple (its default) for reference. The core runs with telemetry off
+# (OTEL_SDK_DISABLED=true, the figure compared) and with a CLIENT span made per statement
+# but not exported (OTEL_TRACES_EXPORTER=none), for the cost of instrumentation.
+# Build first: make build/tests/db-driver
 set -euo pipefail
 cd "$(dirname "$0")/.."
 conns=${1:-4}
@@ -48,20 +51,24 @@ rounds=${ROUNDS:-3}
 slice=$((secs / rounds > 0 ? secs / rounds : 1)) # pgbench -T takes whole seconds
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), $conns connections, $rounds rounds of $slice s per side, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
 for op in insert select; do
-	: >"$work/core" && : >"$work/prep" && : >"$work/simple"
+	: >"$work/core" && : >"$work/spans" && : >"$work/prep" && : >"$work/simple"
 	for _ in $(seq "$rounds"); do
-		DATABASE_URL=$PG_URL DB_POOL_SIZE=$conns "$DRIVER" bench "$op" "$conns" "$slice" |
-			awk '{print $2}' >>"$work/core"
+		OTEL_SDK_DISABLED=true DATABASE_URL=$PG_URL DB_POOL_SIZE=$conns \
+			"$DRIVER" bench "$op" "$conns" "$slice" | awk '{print $2}' >>"$work/core"
+		OTEL_SDK_DISABLED=false OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none \
+			OTEL_LOGS_EXPORTER=none DATABASE_URL=$PG_URL DB_POOL_SIZE=$conns \
+			"$DRIVER" bench "$op" "$conns" "$slice" | awk '{print $2}' >>"$work/spans"
 		secs=$slice pgbench_tps prepared "$work/$op.sql" >>"$work/prep"
 		echo >>"$work/prep"
 		secs=$slice pgbench_tps simple "$work/$op.sql" >>"$work/simple"
 		echo >>"$work/simple"
 	done
 	core=$(median <"$work/core")
+	spans=$(median <"$work/spans")
 	prep=$(median <"$work/prep")
 	simple=$(median <"$work/simple")
 	pct=$(awk -v a="$core" -v b="$prep" 'BEGIN {printf "%.0f", 100 * a / b}')
-	printf '%-6s core %7s/s   pgbench -M prepared %7s/s   -M simple %7s/s   core = %s%% of prepared\n' \
-		"$op" "$core" "$prep" "$simple" "$pct"
-	echo "       rounds: core $(paste -sd' ' "$work/core"), prepared $(paste -sd' ' "$work/prep"), simple $(paste -sd' ' "$work/simple")"
+	printf '%-6s core %6s/s (with spans %6s/s)   pgbench -M prepared %6s/s, -M simple %6s/s   core = %s%% of prepared\n' \
+		"$op" "$core" "$spans" "$prep" "$simple" "$pct"
+	echo "       rounds: core $(paste -sd' ' "$work/core"), with spans $(paste -sd' ' "$work/spans"), prepared $(paste -sd' ' "$work/prep"), simple $(paste -sd' ' "$work/simple")"
 done
