@@ -15,9 +15,15 @@
  * first success turns the pool UP again and service resumes by itself (so one backend
  * terminated by an administrator costs one reconnect, not an outage). A statement the
  * server does not answer within the statement timeout plus one second also turns the
- * pool DOWN: the server or the network is stuck. Calls never loop on reconnects;
- * the longest any call can wait on the network is the connect timeout (first contact)
- * or the statement timeout plus one second (a server that stops answering mid-query).
+ * pool DOWN: the server or the network is stuck. Calls never loop on reconnects. While
+ * the pool is UP, a call waits at most: for a free connection, the statement timeout
+ * (then WD_EAGAIN); to connect one, the connect timeout; for the statement, the
+ * statement timeout plus one second. An idle pooled connection that the server closed
+ * (restart, terminated backend) is noticed before use and replaced, not failed.
+ *
+ * Prepared statements are cached per connection by their text, so a statement whose
+ * result columns change under it (SELECT * across an ALTER TABLE) fails with 0A000
+ * until the connection is replaced; name the columns.
  *
  * Errors. Functions return 0 or a negative code: the WD_E* codes of wd.h plus the
  * WD_DB_E* codes below, which classify a server error by its SQLSTATE so an API can map
@@ -29,8 +35,12 @@
  * builds the connection from those variables alone; otherwise the seed's default URL.
  * libpq always fills what the URL leaves out from the PG* variables (e.g. PGPASSWORD).
  *
- * Telemetry: each statement sent to the server is one CLIENT span and one
- * db.client.operation.duration measurement, made by this core; callers write nothing.
+ * Telemetry: each statement is one CLIENT span, a child of the calling thread's current
+ * span, named "{operation} {table}" with the database semantic conventions' attributes
+ * (db.query.text is the parameterised text; values are never recorded, though a server
+ * error message may quote one), plus SQLSTATE and error.type on failure; a statement the
+ * pool refused without reaching the server (DOWN) is a span with error.type
+ * "unavailable". Callers write nothing.
  */
 #ifndef WOODCTL_DB_H
 #define WOODCTL_DB_H
