@@ -806,6 +806,11 @@ have_result:
 		snprintf(call->sqlstate, sizeof(call->sqlstate), "%s", st ? st : "");
 		snprintf(call->message, sizeof(call->message), "%.*s", (int)strcspn(m, "\n"), m);
 		rc = wd_db_classify(st);
+		/* "cached plan must not change result type": the prepared statement stays
+		 * wrong on this connection, so the connection is replaced after this call
+		 * (outside a transaction, where nothing else is lost with it). */
+		if (st && !strcmp(st, "0A000") && PQtransactionStatus(pg) == PQTRANS_IDLE)
+			c->broken = true;
 		if (PQstatus(pg) != CONNECTION_OK) {
 			rc = WD_EUNAVAIL;
 			c->broken = true;

@@ -22,8 +22,8 @@
  * (restart, terminated backend) is noticed before use and replaced, not failed.
  *
  * Prepared statements are cached per connection by their text, so a statement whose
- * result columns change under it (SELECT * across an ALTER TABLE) fails with 0A000
- * until the connection is replaced; name the columns.
+ * result columns change under it (SELECT * across an ALTER TABLE) fails once with 0A000
+ * (WD_DB_ESQL) on each connection that had it prepared, which is then replaced.
  *
  * Errors. Functions return 0 or a negative code: the WD_E* codes of wd.h plus the
  * WD_DB_E* codes below, which classify a server error by its SQLSTATE so an API can map

@@ -350,6 +350,27 @@ static int cmd_api(void)
 		check_code(wd_db_ping(db), 0, NULL, "ping after timeout");
 	}
 
+	/* A prepared SELECT * whose columns change: fails once, then works again. */
+	{
+		CHECK(wd_db_exec(db, "CREATE TABLE alter_t (a int)", 0, NULL, NULL) == 0,
+		      "alter_t");
+		struct wd_db_conn *c;
+		CHECK(wd_db_acquire(db, &c) == 0, "acquire for alter");
+		CHECK(wd_db_conn_exec(c, "SELECT * FROM alter_t", 0, NULL, NULL) == 0, "prepare");
+		CHECK(wd_db_conn_exec(c, "ALTER TABLE alter_t ADD b int", 0, NULL, NULL) == 0,
+		      "alter");
+		check_code(wd_db_conn_exec(c, "SELECT * FROM alter_t", 0, NULL, NULL), WD_DB_ESQL,
+		           "0A000", "changed result type");
+		wd_db_release(c);
+		CHECK(wd_db_acquire(db, &c) == 0, "acquire after alter");
+		rc = wd_db_conn_query(c, "SELECT * FROM alter_t", 0, NULL, &r);
+		CHECK(rc == 0 && wd_db_ncols(r) == 2, "after replacement: %d, %d columns", rc,
+		      wd_db_ncols(r));
+		wd_db_result_free(r);
+		r = NULL;
+		wd_db_release(c);
+	}
+
 	/* Affected rows. */
 	rc = wd_db_exec(db, "UPDATE api_t SET n = 1 WHERE n = 7", 0, NULL, &n);
 	CHECK(rc == 0 && n == (int64_t)WD_ARRAY_LEN(hostile), "updated %lld", (long long)n);
