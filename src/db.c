@@ -428,6 +428,8 @@ static void mark_down(struct wd_db *db, const char *why)
 		wd_logf(WD_LOG_WARNING, DB_LOGGER, f, 1,
 		        "database unavailable: calls fail at once until a reconnect succeeds");
 		pthread_cond_signal(&db->wake);
+		/* Callers waiting for a connection fail now rather than when one frees up. */
+		pthread_cond_broadcast(&db->freed);
 	}
 	pthread_mutex_unlock(&db->mu);
 }

@@ -6,8 +6,9 @@
  *                                       to make two processes overlap)
  *   db-driver api                       checks of the API against the server (exit 1 on
  *                                       any failure)
- *   db-driver load THREADS SECONDS      calls in a loop, one summary line per second and
- *                                       a final one, for the outage test
+ *   db-driver load THREADS SECONDS [STOPFILE]   calls in a loop for SECONDS or until
+ *                                       STOPFILE exists; a summary line per second and a
+ *                                       final one, for the outage tests
  *   db-driver bench insert|select CONNS SECONDS   single-row statements per second
  *   db-driver spans                     statements under a root span, for the span test;
  *                                       prints the root's trace and span ids
@@ -415,7 +416,8 @@ static struct {
 	atomic_long ok, fail, slow_fail;
 	atomic_long max_fail_us, max_ok_us;
 	atomic_long last_fail_ms, first_fail_ms, last_ok_ms;
-	int64_t start_ns, end_ns;
+	int64_t start_ns;
+	_Atomic int64_t end_ns;
 } L;
 
 static void atomic_max(atomic_long *a, long v)
@@ -468,6 +470,7 @@ static int cmd_load(int argc, char **argv)
 		return 2;
 	int nt = atoi(argv[0]);
 	double secs = atof(argv[1]);
+	const char *stop_file = argc > 2 ? argv[2] : NULL;
 	if (nt < 1 || nt > 64 || secs <= 0)
 		return 2;
 	pthread_t th[64];
@@ -479,8 +482,11 @@ static int cmd_load(int argc, char **argv)
 	long prev_ok = 0, prev_fail = 0;
 	for (int s = 1; wd_monotonic_ns() < L.end_ns; s++) {
 		int64_t until = L.start_ns + (int64_t)s * 1000000000;
-		while (wd_monotonic_ns() < until && wd_monotonic_ns() < L.end_ns)
+		while (wd_monotonic_ns() < until && wd_monotonic_ns() < L.end_ns) {
 			usleep(20000);
+			if (stop_file && !access(stop_file, F_OK))
+				atomic_store(&L.end_ns, wd_monotonic_ns());
+		}
 		long ok = atomic_load(&L.ok), fail = atomic_load(&L.fail);
 		printf("second %d ok %ld fail %ld up %d\n", s, ok - prev_ok, fail - prev_fail,
 		       wd_db_is_up(db));
