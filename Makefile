@@ -64,8 +64,8 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC)) $(B)/obj/src/version.o
 # Programs the script suites drive (tests/<suite>/<name>.c => $(B)/tests/<name>).
 TEST_PROGS := $(B)/tests/db-driver
-# Small programs that link the cores: telemetry test drivers (tests/otel) and benchmarks.
-PROG_SRC := $(wildcard tests/otel/*.c bench/*.c)
+# Small programs that link the cores: test drivers (tests/otel, tests/kafka) and benchmarks.
+PROG_SRC := $(wildcard tests/otel/*.c tests/kafka/*.c bench/*.c)
 PROG_BIN := $(patsubst %.c,$(B)/%,$(PROG_SRC))
 
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -108,6 +108,11 @@ $(B)/tests/db-driver: $(B)/obj/tests/db/db-driver.o $(LIB_OBJ) $(B)/obj/src/vers
 progs: $(PROG_BIN)
 
 $(B)/tests/otel/%: $(B)/obj/tests/otel/%.o $(LIB_OBJ) $(B)/obj/src/version.o
+	@echo "  LINK    $@"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
+
+$(B)/tests/kafka/%: $(B)/obj/tests/kafka/%.o $(LIB_OBJ) $(B)/obj/src/version.o
 	@echo "  LINK    $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)

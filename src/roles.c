@@ -13,6 +13,7 @@ ROLE(agent_metrics);
 ROLE(agent_orchestrator);
 ROLE(agent_traces);
 ROLE(agents_ui);
+ROLE(broker);
 ROLE(customer);
 ROLE(order);
 ROLE(ordercheck);
@@ -43,6 +44,8 @@ const struct wd_role wd_roles[] = {
 	 NULL},
 	{"agents-ui", agents_ui_main, "web page to ask the AI agents questions", agents_ui_cfg,
 	 T | H, "agent-ui"},
+	{"broker", broker_main, "embedded Kafka-protocol broker for local runs and tests",
+	 broker_cfg, 0, NULL},
 	{"customer", customer_main, "Kafka producer: orders wood on topic 'orders'", customer_cfg,
 	 T | H | K, NULL},
 	{"order", order_main, "REST API for orders on PostgreSQL (port 5000)", order_cfg,

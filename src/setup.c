@@ -11,6 +11,7 @@
 
 #include "woodctl/db.h"
 #include "woodctl/http.h"
+#include "woodctl/kafka.h"
 #include "woodctl/log.h"
 #include "woodctl/otel.h"
 #include "woodctl/run.h"
@@ -27,6 +28,7 @@ static const struct {
 	{0, "logging", wd_log_cfg, NULL},
 	{WD_SETUP_TELEMETRY, "telemetry", wd_otel_cfg, wd_otel_cfg_check},
 	{WD_SETUP_HTTP, "HTTP server", wd_http_cfg, NULL},
+	{WD_SETUP_KAFKA, "Kafka", wd_kafka_cfg, wd_kafka_cfg_check},
 	{WD_SETUP_DB, "PostgreSQL", wd_db_cfg, wd_db_cfg_check},
 };
 

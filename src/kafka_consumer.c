@@ -1,0 +1,529 @@
+/* kafka_consumer.c - the at-least-once group consumer: dispatch, retries, dead letters.
+ *
+ * The invariant: an offset is stored (and so can be committed) only once the handler's
+ * outcome for that message is final - DONE, or safely written to the dead-letter topic.
+ * Messages are handled one at a time on the calling thread, so the stored offset of a
+ * partition never passes a message that is still being worked on. Commits are
+ * asynchronous and batched (every 1000 messages, 200 ms, or when idle; one in flight at a
+ * time, so commits cannot crowd heartbeats out of the coordinator connection), and
+ * synchronous on revoke and close.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka_int.h"
+#include "woodctl/kafka.h"
+#include "woodctl/log.h"
+#include "woodctl/run.h"
+
+#define POLL_MS 100
+#define COMMIT_EVERY 1000
+#define COMMIT_AFTER_NS (200 * 1000000LL)
+#define TOPIC_WARN_NS (5 * 1000000000LL)
+#define DLQ_SEND_MS 10000
+
+struct wd_kafka_consumer {
+	rd_kafka_t *rk;
+	struct wd_kafka_producer *dlq; /* created on the first dead letter */
+	char *group;
+	char **topics;
+	size_t ntopics;
+	wd_kafka_handler_fn handler;
+	void *ud;
+	int max_retries;
+	int64_t backoff_ms, backoff_max_ms;
+	atomic_bool stop;
+	atomic_uint_fast64_t consumed, done, retried, dead_lettered, committed;
+	int pending;          /* offsets stored since the last commit */
+	bool commit_inflight; /* an asynchronous commit awaits its answer */
+	int64_t last_commit_ns;
+	int64_t last_topic_warn_ns;
+	/* The message being held for a retry, so that a rebalance can tell us it is gone. */
+	bool holding, held_revoked;
+	const char *held_topic;
+	int32_t held_partition;
+	/* NUL-terminated copies of the current message's key and value. */
+	char *kbuf, *vbuf;
+	size_t kcap, vcap;
+};
+
+static bool stopping(const struct wd_kafka_consumer *c)
+{
+	return wd_run_stopping() || atomic_load(&c->stop);
+}
+
+static void commit(struct wd_kafka_consumer *c, bool sync)
+{
+	if (!c->pending || (!sync && c->commit_inflight))
+		return;
+	rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, !sync);
+	c->commit_inflight = !sync && !err;
+	c->last_commit_ns = wd_monotonic_ns();
+	if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+		struct wd_log_field f[] = {WD_LF_S("error", rd_kafka_err2name(err))};
+		wd_logf(WD_LOG_WARNING, "kafka", f, 1, "cannot commit offsets: %s",
+		        rd_kafka_err2str(err));
+		return;
+	}
+	c->pending = 0;
+}
+
+/* Called from rd_kafka_consumer_poll on our thread, for sync and async commits alike. */
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	WD_UNUSED(rk);
+	WD_UNUSED(offsets);
+	struct wd_kafka_consumer *c = opaque;
+	c->commit_inflight = false;
+	if (!err)
+		atomic_fetch_add(&c->committed, 1);
+	else if (err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		wd_logf(WD_LOG_WARNING, "kafka", NULL, 0, "offset commit failed: %s",
+		        rd_kafka_err2str(err));
+}
+
+static void log_partitions(const char *what, const rd_kafka_topic_partition_list_t *parts)
+{
+	struct wd_buf b = WD_BUF_INIT;
+	for (int i = 0; i < parts->cnt; i++)
+		wd_buf_printf(&b, "%s%s[%d]", i ? ", " : "", parts->elems[i].topic,
+		              (int)parts->elems[i].partition);
+	wd_logf(WD_LOG_INFO, "kafka", NULL, 0, "partitions %s: %s", what, b.ptr ? b.ptr : "none");
+	wd_buf_release(&b);
+}
+
+/* On our thread, inside rd_kafka_consumer_poll. */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct wd_kafka_consumer *c = opaque;
+	bool coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		log_partitions("assigned", parts);
+		if (coop)
+			rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
+		else
+			rd_kafka_assign(rk, parts);
+		return;
+	}
+	log_partitions("revoked", parts);
+	/* What was processed is committed before someone else takes the partitions over;
+	 * after a lost assignment the commit would be refused, so it is not tried. */
+	if (!rd_kafka_assignment_lost(rk))
+		commit(c, true);
+	c->pending = 0;
+	if (c->holding)
+		for (int i = 0; i < parts->cnt; i++)
+			if (parts->elems[i].partition == c->held_partition &&
+			    !strcmp(parts->elems[i].topic, c->held_topic))
+				c->held_revoked = true;
+	if (coop)
+		rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+	else
+		rd_kafka_assign(rk, NULL);
+}
+
+int wd_kafka_consumer_new(const struct wd_kafka_consumer_opts *o, struct wd_kafka_consumer **out)
+{
+	*out = NULL;
+	if (!o || !o->group || !*o->group || !o->topics || !o->ntopics || !o->handler)
+		return wd_fail(WD_EINVAL, "cannot create kafka consumer: group, topics and "
+		                          "handler are required");
+	rd_kafka_conf_t *conf = wd_kafka_conf_new(WD_KAFKA_CONSUMER, o->group);
+	if (!conf)
+		return WD_EINVAL;
+	struct wd_kafka_consumer *c = xcalloc(1, sizeof(*c));
+	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+	rd_kafka_conf_set_opaque(conf, c);
+	c->rk = wd_kafka_client_new(conf, RD_KAFKA_CONSUMER);
+	if (!c->rk) {
+		free(c);
+		return WD_EINVAL;
+	}
+	/* Rebalance and commit callbacks then run inside rd_kafka_consumer_poll. */
+	rd_kafka_poll_set_consumer(c->rk);
+	c->group = xstrdup(o->group);
+	c->ntopics = o->ntopics;
+	c->topics = xcalloc(o->ntopics, sizeof(char *));
+	rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)o->ntopics);
+	for (size_t i = 0; i < o->ntopics; i++) {
+		c->topics[i] = xstrdup(o->topics[i]);
+		rd_kafka_topic_partition_list_add(sub, o->topics[i], RD_KAFKA_PARTITION_UA);
+	}
+	c->handler = o->handler;
+	c->ud = o->ud;
+	c->max_retries = o->max_retries >= 0 ? o->max_retries : (int)wd_kafka_max_retries_cfg;
+	c->backoff_ms = o->retry_backoff_ms > 0 ? o->retry_backoff_ms : wd_kafka_backoff_ms_cfg;
+	c->backoff_max_ms =
+	    o->retry_backoff_max_ms > 0 ? o->retry_backoff_max_ms : wd_kafka_backoff_max_ms_cfg;
+	if (c->backoff_max_ms < c->backoff_ms)
+		c->backoff_max_ms = c->backoff_ms;
+	c->last_commit_ns = wd_monotonic_ns();
+	rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, sub);
+	rd_kafka_topic_partition_list_destroy(sub);
+	if (err) {
+		wd_kafka_consumer_free(c);
+		return wd_fail(WD_EINVAL, "cannot subscribe to kafka topics: %s",
+		               rd_kafka_err2str(err));
+	}
+	struct wd_log_field f[] = {WD_LF_S("group", c->group),
+	                           WD_LF_S("bootstrap", wd_kafka_bootstrap())};
+	wd_logf(WD_LOG_INFO, "kafka", f, 2, "consumer subscribed to %s%s in group '%s'",
+	        c->topics[0], c->ntopics > 1 ? " and more" : "", c->group);
+	*out = c;
+	return 0;
+}
+
+/* Adds (topic, partition) to l with offset, or lowers the offset already there. */
+static void note_rewind(rd_kafka_topic_partition_list_t *l, const char *topic, int32_t part,
+                        int64_t offset)
+{
+	rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_find(l, topic, part);
+	if (!e)
+		rd_kafka_topic_partition_list_add(l, topic, part)->offset = offset;
+	else if (offset < e->offset)
+		e->offset = offset;
+}
+
+/*
+ * Waits ms before a retry of the held message while staying in the group: partitions
+ * are paused and rd_kafka_consumer_poll keeps serving rebalances and heartbeats. A
+ * message that still comes in meanwhile is not handled now; its partition is rewound to
+ * it. Afterwards every assigned partition resumes exactly where the application stands.
+ * Returns 0, WD_ESTOPPED, or WD_ENOENT when the held partition was revoked.
+ */
+static int hold(struct wd_kafka_consumer *c, const rd_kafka_message_t *held, int64_t ms)
+{
+	int rc = 0;
+	rd_kafka_topic_partition_list_t *asg = NULL, *now = NULL;
+	rd_kafka_topic_partition_list_t *rewind = rd_kafka_topic_partition_list_new(4);
+	if (!rd_kafka_assignment(c->rk, &asg))
+		rd_kafka_pause_partitions(c->rk, asg);
+	c->holding = true;
+	c->held_revoked = false;
+	c->held_topic = rd_kafka_topic_name(held->rkt);
+	c->held_partition = held->partition;
+	int64_t deadline = wd_monotonic_ns() + ms * 1000000;
+	for (;;) {
+		if (stopping(c)) {
+			rc = WD_ESTOPPED;
+			break;
+		}
+		if (c->held_revoked) {
+			rc = WD_ENOENT;
+			break;
+		}
+		int64_t left = (deadline - wd_monotonic_ns()) / 1000000;
+		if (left <= 0)
+			break;
+		rd_kafka_message_t *m =
+		    rd_kafka_consumer_poll(c->rk, (int)(left < POLL_MS ? left : POLL_MS));
+		if (m && !m->err)
+			note_rewind(rewind, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+		if (m)
+			rd_kafka_message_destroy(m);
+	}
+	c->holding = false;
+	if (!rd_kafka_assignment(c->rk, &now) && now->cnt) {
+		rd_kafka_position(c->rk, now);
+		for (int i = 0; i < rewind->cnt; i++) {
+			rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_find(
+			    now, rewind->elems[i].topic, rewind->elems[i].partition);
+			if (e && (e->offset < 0 || rewind->elems[i].offset < e->offset))
+				e->offset = rewind->elems[i].offset;
+		}
+		rd_kafka_resume_partitions(c->rk, now);
+		rd_kafka_topic_partition_list_t *seek = rd_kafka_topic_partition_list_new(now->cnt);
+		for (int i = 0; i < now->cnt; i++)
+			if (now->elems[i].offset >= 0)
+				rd_kafka_topic_partition_list_add(seek, now->elems[i].topic,
+				                                  now->elems[i].partition)
+				    ->offset = now->elems[i].offset;
+		if (seek->cnt)
+			rd_kafka_error_destroy(rd_kafka_seek_partitions(c->rk, seek, 5000));
+		rd_kafka_topic_partition_list_destroy(seek);
+	}
+	if (asg)
+		rd_kafka_topic_partition_list_destroy(asg);
+	if (now)
+		rd_kafka_topic_partition_list_destroy(now);
+	rd_kafka_topic_partition_list_destroy(rewind);
+	return rc;
+}
+
+/* Marks the message finished: its offset + 1 becomes committable. */
+static void store(struct wd_kafka_consumer *c, const rd_kafka_message_t *m)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset =
+	    m->offset + 1;
+	rd_kafka_resp_err_t err = rd_kafka_offsets_store(c->rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	if (err) {
+		/* The partition is no longer ours; its next owner processes it again. */
+		wd_logf(WD_LOG_WARNING, "kafka", NULL, 0, "cannot store offset %lld of %s[%d]: %s",
+		        (long long)m->offset, rd_kafka_topic_name(m->rkt), (int)m->partition,
+		        rd_kafka_err2str(err));
+		return;
+	}
+	c->pending++;
+	if (c->pending >= COMMIT_EVERY || wd_monotonic_ns() - c->last_commit_ns > COMMIT_AFTER_NS)
+		commit(c, false);
+}
+
+static int64_t backoff(const struct wd_kafka_consumer *c, int n)
+{
+	int64_t ms = c->backoff_ms;
+	for (int i = 1; i < n && ms < c->backoff_max_ms; i++)
+		ms *= 2;
+	return ms < c->backoff_max_ms ? ms : c->backoff_max_ms;
+}
+
+/* Writes the message to {topic}.dlq with the reason and its origin, waiting for the
+ * broker's acknowledgement; while that fails it keeps trying (the message must not be
+ * committed unless it landed). Returns 0 once written, or what hold returned. */
+static int dead_letter(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm,
+                       const struct wd_kafka_msg *m)
+{
+	int rc = 0;
+	if (!c->dlq && (rc = wd_kafka_producer_new(&c->dlq)))
+		return rc;
+	char *topic = xasprintf("%s%s", m->topic, WD_KAFKA_DLQ_SUFFIX);
+	char part[16], off[24], att[16];
+	snprintf(part, sizeof(part), "%d", (int)m->partition);
+	snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+	snprintf(att, sizeof(att), "%d", m->attempt);
+	rd_kafka_headers_t *orig = NULL;
+	size_t norig = 0;
+	if (!rd_kafka_message_headers(rkm, &orig))
+		norig = rd_kafka_header_cnt(orig);
+	struct wd_kafka_header *h = xcalloc(norig + 5, sizeof(*h));
+	size_t n = 0;
+	for (size_t i = 0; i < norig; i++) {
+		const char *name;
+		const void *val;
+		size_t sz;
+		if (!rd_kafka_header_get_all(orig, i, &name, &val, &sz))
+			h[n++] = (struct wd_kafka_header){name, val, sz};
+	}
+	const char *reason = m->reason[0] ? m->reason : "rejected by the handler";
+	h[n++] = (struct wd_kafka_header){WD_KAFKA_DLQ_REASON, reason, strlen(reason)};
+	h[n++] = (struct wd_kafka_header){WD_KAFKA_DLQ_TOPIC, m->topic, strlen(m->topic)};
+	h[n++] = (struct wd_kafka_header){WD_KAFKA_DLQ_PARTITION, part, strlen(part)};
+	h[n++] = (struct wd_kafka_header){WD_KAFKA_DLQ_OFFSET, off, strlen(off)};
+	h[n++] = (struct wd_kafka_header){WD_KAFKA_DLQ_ATTEMPTS, att, strlen(att)};
+	struct wd_log_field f[] = {WD_LF_S("topic", m->topic), WD_LF_I("partition", m->partition),
+	                           WD_LF_I("offset", m->offset), WD_LF_S("reason", reason)};
+	for (int tries = 1;; tries++) {
+		rc = wd_kafka_produce_sync(c->dlq, topic, m->key, m->value, m->len, h, n,
+		                           DLQ_SEND_MS);
+		if (!rc) {
+			atomic_fetch_add(&c->dead_lettered, 1);
+			wd_logf(WD_LOG_WARNING, "kafka", f, 4,
+			        "message %s[%d]@%lld sent to dead-letter topic '%s': %s", m->topic,
+			        (int)m->partition, (long long)m->offset, topic, reason);
+			break;
+		}
+		wd_logf(WD_LOG_ERROR, "kafka", f, 4,
+		        "cannot write message %s[%d]@%lld to dead-letter topic '%s' (%s); "
+		        "keeping it uncommitted and trying again",
+		        m->topic, (int)m->partition, (long long)m->offset, topic, wd_strerror(rc));
+		if ((rc = hold(c, rkm, backoff(c, tries))))
+			break;
+	}
+	free(h);
+	free(topic);
+	return rc;
+}
+
+static const char *copy0(char **buf, size_t *cap, const void *p, size_t n)
+{
+	if (!p)
+		return NULL;
+	if (*cap < n + 1) {
+		*cap = n + 1 > 256 ? n + 1 : 256;
+		*buf = xrealloc(*buf, *cap);
+	}
+	memcpy(*buf, p, n);
+	(*buf)[n] = '\0';
+	return *buf;
+}
+
+static const char *result_name(enum wd_kafka_result r)
+{
+	switch (r) {
+	case WD_KAFKA_DONE: return "done";
+	case WD_KAFKA_RETRY: return "retry";
+	case WD_KAFKA_REJECT: return "reject";
+	case WD_KAFKA_BLOCK: return "block";
+	}
+	return "?";
+}
+
+/* Runs the handler on one message until its outcome is final, the partition is taken
+ * away, or the process stops; stores the offset only in the first case. */
+static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
+{
+	struct wd_kafka_msg m = {
+	    .topic = rd_kafka_topic_name(rkm->rkt),
+	    .partition = rkm->partition,
+	    .offset = rkm->offset,
+	    .key = copy0(&c->kbuf, &c->kcap, rkm->key, rkm->key_len),
+	    .key_len = rkm->key_len,
+	    .value = copy0(&c->vbuf, &c->vcap, rkm->payload, rkm->len),
+	    .len = rkm->len,
+	    .internal = rkm,
+	};
+	rd_kafka_timestamp_type_t tstype;
+	m.timestamp_ms = rd_kafka_message_timestamp(rkm, &tstype);
+	atomic_fetch_add(&c->consumed, 1);
+	/*
+	 * Instrumentation seam: the CONSUMER span "process {topic}" starts here, linked to
+	 * the creation context found in the headers, and stays current around every handler
+	 * call below so that what the handler calls becomes its children.
+	 */
+	int retries = 0, blocks = 0;
+	for (;;) {
+		m.attempt++;
+		m.reason[0] = '\0';
+		enum wd_kafka_result r = c->handler(&m, c->ud);
+		int64_t wait_ms;
+		if (r == WD_KAFKA_DONE) {
+			atomic_fetch_add(&c->done, 1);
+			store(c, rkm);
+			return;
+		}
+		if (r == WD_KAFKA_REJECT || (r == WD_KAFKA_RETRY && retries >= c->max_retries)) {
+			if (r == WD_KAFKA_RETRY) {
+				char why[sizeof(m.reason)];
+				snprintf(why, sizeof(why), "gave up after %d attempts: %s",
+				         m.attempt,
+				         m.reason[0] ? m.reason : "handler asked for a retry");
+				memcpy(m.reason, why, sizeof(why));
+			}
+			if (!dead_letter(c, rkm, &m))
+				store(c, rkm);
+			return;
+		}
+		if (r == WD_KAFKA_RETRY) {
+			wait_ms = backoff(c, ++retries);
+		} else {
+			wait_ms = backoff(c, ++blocks);
+			retries = 0;
+		}
+		atomic_fetch_add(&c->retried, 1);
+		struct wd_log_field f[] = {
+		    WD_LF_S("topic", m.topic), WD_LF_I("partition", m.partition),
+		    WD_LF_I("offset", m.offset), WD_LF_I("attempt", m.attempt)};
+		wd_logf(WD_LOG_WARNING, "kafka", f, 4,
+		        "message %s[%d]@%lld not processed (%s: %s); retrying in %lld ms", m.topic,
+		        (int)m.partition, (long long)m.offset, result_name(r),
+		        m.reason[0] ? m.reason : "no reason given", (long long)wait_ms);
+		if (hold(c, rkm, wait_ms))
+			return;
+	}
+}
+
+static int handle_error(struct wd_kafka_consumer *c, const rd_kafka_message_t *m)
+{
+	const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+	switch (m->err) {
+	case RD_KAFKA_RESP_ERR__PARTITION_EOF: return 0;
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+		/* The topic comes into being when the first producer writes to it; the
+		 * consumer's metadata refresh picks it up then. */
+		if (wd_monotonic_ns() - c->last_topic_warn_ns >= TOPIC_WARN_NS ||
+		    !c->last_topic_warn_ns) {
+			c->last_topic_warn_ns = wd_monotonic_ns();
+			struct wd_log_field f[] = {WD_LF_S("topic", topic ? topic : "")};
+			wd_logf(WD_LOG_WARNING, "kafka", f, 1,
+			        "topic '%s' not available yet, retrying in 5s...",
+			        topic ? topic : "?");
+		}
+		return 0;
+	default: break;
+	}
+	char errstr[512];
+	rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(c->rk, errstr, sizeof(errstr));
+	if (fatal)
+		return wd_fail(WD_EIO, "fatal kafka consumer error: %s", errstr);
+	struct wd_log_field f[] = {WD_LF_S("error", rd_kafka_err2name(m->err))};
+	wd_logf(WD_LOG_WARNING, "kafka", f, 1, "kafka consumer: %s", rd_kafka_message_errstr(m));
+	return 0;
+}
+
+int wd_kafka_consumer_run(struct wd_kafka_consumer *c)
+{
+	int rc = 0;
+	while (!stopping(c)) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, POLL_MS);
+		if (!m) {
+			commit(c, false);
+			continue;
+		}
+		if (m->err)
+			rc = handle_error(c, m);
+		else
+			dispatch(c, m);
+		rd_kafka_message_destroy(m);
+		if (rc)
+			break;
+	}
+	commit(c, true);
+	return rc;
+}
+
+void wd_kafka_consumer_stop(struct wd_kafka_consumer *c)
+{
+	atomic_store(&c->stop, true);
+}
+
+void wd_kafka_consumer_stats(const struct wd_kafka_consumer *c, struct wd_kafka_consumer_stats *out)
+{
+	out->consumed = atomic_load(&c->consumed);
+	out->done = atomic_load(&c->done);
+	out->retried = atomic_load(&c->retried);
+	out->dead_lettered = atomic_load(&c->dead_lettered);
+	out->committed = atomic_load(&c->committed);
+}
+
+const void *wd_kafka_msg_header(const struct wd_kafka_msg *m, const char *name, size_t *len)
+{
+	rd_kafka_headers_t *hdrs = NULL;
+	const void *val = NULL;
+	size_t sz = 0;
+	if (!m->internal || rd_kafka_message_headers(m->internal, &hdrs) ||
+	    rd_kafka_header_get_last(hdrs, name, &val, &sz)) {
+		val = NULL;
+		sz = 0;
+	}
+	if (len)
+		*len = sz;
+	return val;
+}
+
+void wd_kafka_consumer_free(struct wd_kafka_consumer *c)
+{
+	if (!c)
+		return;
+	if (c->rk) {
+		commit(c, true);
+		/* Leaving the group revokes the partitions; on_rebalance commits again. */
+		rd_kafka_consumer_close(c->rk);
+		rd_kafka_destroy(c->rk);
+	}
+	wd_kafka_producer_free(c->dlq);
+	for (size_t i = 0; i < c->ntopics; i++)
+		free(c->topics[i]);
+	free(c->topics);
+	free(c->group);
+	free(c->kbuf);
+	free(c->vbuf);
+	free(c);
+}

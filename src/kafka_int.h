@@ -1,0 +1,25 @@
+/* kafka_int.h - what the Kafka core's files share; not part of the public API. */
+#ifndef WOODCTL_KAFKA_INT_H
+#define WOODCTL_KAFKA_INT_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "woodctl/wd.h"
+
+enum wd_kafka_client { WD_KAFKA_PRODUCER, WD_KAFKA_CONSUMER };
+
+/* The loaded settings of wd_kafka_cfg. */
+extern int64_t wd_kafka_max_retries_cfg;
+extern int64_t wd_kafka_backoff_ms_cfg;
+extern int64_t wd_kafka_backoff_max_ms_cfg;
+extern int64_t wd_kafka_flush_ms_cfg;
+
+/* A configuration with the bootstrap servers, the core's defaults for that kind of
+ * client, the KAFKA_PROP_* pass-through and the log/error callbacks. group: consumers'
+ * group.id. NULL (logged) when librdkafka refuses a value. */
+rd_kafka_conf_t *wd_kafka_conf_new(enum wd_kafka_client kind, const char *group);
+
+/* rd_kafka_new that logs its failure; takes conf in every case. */
+rd_kafka_t *wd_kafka_client_new(rd_kafka_conf_t *conf, rd_kafka_type_t type);
+
+#endif
