@@ -35,12 +35,13 @@
  * builds the connection from those variables alone; otherwise the seed's default URL.
  * libpq always fills what the URL leaves out from the PG* variables (e.g. PGPASSWORD).
  *
- * Telemetry: each statement is one CLIENT span, a child of the calling thread's current
- * span, named "{operation} {table}" with the database semantic conventions' attributes
- * (db.query.text is the parameterised text; values are never recorded, though a server
- * error message may quote one), plus SQLSTATE and error.type on failure; a statement the
- * pool refused without reaching the server (DOWN) is a span with error.type
- * "unavailable". Callers write nothing.
+ * Telemetry: each statement is one CLIENT span and one db.client.operation.duration
+ * measurement (seconds, semconv buckets). The span is a child of the calling thread's
+ * current span, named "{operation} {table}", with the database semantic conventions'
+ * attributes (db.query.text is the parameterised text; values are never recorded,
+ * though a server error message may quote one), plus SQLSTATE and error.type on
+ * failure. A statement the pool refused without reaching the server (DOWN) is a span
+ * and a measurement with error.type "unavailable". Callers write nothing.
  */
 #ifndef WOODCTL_DB_H
 #define WOODCTL_DB_H

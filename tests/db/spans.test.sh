@@ -1,7 +1,7 @@
 # spans.test.sh - every statement is a CLIENT span, child of the caller's current span,
 # with the database semantic conventions' attributes (never a parameter's value), a call
-# refused without reaching the server included; decoded
-# by the independent OTLP decoder.
+# refused without reaching the server included, and one db.client.operation.duration
+# measurement per call; decoded by the independent OTLP decoder.
 . "$(dirname "$0")/common.sh"
 . tests/lib/otel.sh
 set -u
@@ -91,9 +91,28 @@ if len(ins) == 2:
     check(a.get("error.type") == "23505", f"duplicate: error.type {a}")
     check(dup.get("status", {}).get("code") == "STATUS_CODE_ERROR", f"duplicate: status {dup.get('status')}")
 
+points = [p for d in docs(mf) for rm in d.get("resourceMetrics", []) for sm in rm.get("scopeMetrics", [])
+          for m in sm.get("metrics", []) if m["name"] == "db.client.operation.duration"
+          for p in m["histogram"]["dataPoints"]]
+check(points, "no db.client.operation.duration points")
+total = sum(int(p["count"]) for p in points)
+check(total == 7, f"duration count {total}, want 7")
+for p in points:
+    check(p.get("explicitBounds") == [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+          f"bounds {p.get('explicitBounds')}")
+    a = attrs(p)
+    check(a.get("db.system.name") == "postgresql" and "db.query.text" not in a, f"point attrs {a}")
+for t, code in (("23505", "23505"), ("unavailable", None)):
+    e = [p for p in points if attrs(p).get("error.type") == t]
+    check(len(e) == 1 and int(e[0]["count"]) == 1, f"one failed measurement with error.type {t}")
+    if e:
+        check(attrs(e[0]).get("db.response.status_code") == code, f"{t}: status code {attrs(e[0])}")
+sel = [p for p in points if attrs(p).get("db.collection.name") == "public.spans_t"]
+check(len(sel) == 1 and attrs(sel[0]).get("db.operation.name") == "SELECT"
+      and attrs(sel[0]).get("server.port") == port, f"SELECT point {sel and attrs(sel[0])}")
 if bad:
     print("\n".join(bad))
     sys.exit(1)
-print(f"{len(db)} client spans")
+print(f"{len(db) + 1} client spans, {total} measurements")
 PY
 echo "spans ok"
