@@ -10,6 +10,7 @@
  *                                       STOPFILE exists; a summary line per second and a
  *                                       final one, for the outage tests
  *   db-driver bench insert|select CONNS SECONDS   single-row statements per second
+ *   db-driver wait MS                   wd_db_wait_ready with that timeout, then a query
  *   db-driver spans                     statements under a root span, for the span test;
  *                                       prints the root's trace and span ids
  *
@@ -635,7 +636,16 @@ int main(int argc, char **argv)
 		rc = cmd_load(argc - 2, argv + 2);
 	else if (!strcmp(cmd, "bench"))
 		rc = cmd_bench(argc - 2, argv + 2);
-	else if (!strcmp(cmd, "spans"))
+	else if (!strcmp(cmd, "wait") && argc > 2) {
+		rc = wd_db_wait_ready(db, atoll(argv[2]));
+		if (!rc)
+			rc = wd_db_exec(db, "SELECT 1", 0, NULL, NULL);
+		if (rc)
+			print_error(rc);
+		else
+			printf("ready\n");
+		rc = rc ? 1 : 0;
+	} else if (!strcmp(cmd, "spans"))
 		rc = cmd_spans();
 	wd_db_close(db);
 	wd_otel_shutdown(5000);

@@ -33,4 +33,19 @@ out=$("$DB_DRIVER" query 'SELECT 1' 2>/dev/null) && fail "query without a server
 ms=$((($(date +%s%N) - t0) / 1000000))
 case $out in "error unavailable sqlstate=- "*"Connection refused"*) ;; *) fail "error line: $out" ;; esac
 ((ms < 3000)) || fail "first call without a server took $ms ms"
+
+# A role starting before the server waits for it (wd_db_wait_ready), then works.
+"$DB_DRIVER" wait 60000 >"$WD_TEST_TMP/wait.out" 2>&1 &
+w=$!
+sleep 1
+kill -0 $w 2>/dev/null || fail "wait returned while the server was down: $(cat "$WD_TEST_TMP/wait.out")"
+pg_start_server || fail "start for the waiting process"
+wait $w || fail "waiting process: $(cat "$WD_TEST_TMP/wait.out")"
+grep -q '^ready$' "$WD_TEST_TMP/wait.out" || fail "not ready: $(cat "$WD_TEST_TMP/wait.out")"
+out=$("$DB_DRIVER" wait 300 2>&1) || fail "wait with a server up: $out"
+pg_stop_server || fail "stop for the timeout"
+t0=$(date +%s%N)
+out=$("$DB_DRIVER" wait 500 2>&1) && fail "wait without a server succeeded"
+ms=$((($(date +%s%N) - t0) / 1000000))
+((ms >= 500)) || fail "wait gave up after $ms ms, before its 500 ms"
 echo "outage ok"
