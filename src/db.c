@@ -33,22 +33,22 @@ static int64_t cfg_statement_timeout_ms;
 static int64_t cfg_connect_timeout_ms;
 
 const struct wd_cfg_var wd_db_cfg[] = {
-	{"DATABASE_URL", WD_CFG_STRING, DB_DEFAULT_URL, 0, 0, NULL, 0, WD_CFG_SECRET, &cfg_url,
-	 "PostgreSQL URL or key=value string; when unset and any of PGHOST, PGHOSTADDR, PGPORT, "
-	 "PGUSER, PGPASSWORD, PGDATABASE, PGSERVICE is set, libpq uses those instead"},
-	WD_CFG_I("DB_POOL_SIZE", "8", 1, 256, cfg_pool_size,
-		 "database connections at most (one per concurrently working thread)"),
-	WD_CFG_D("DB_STATEMENT_TIMEOUT", "5s", 1, 0, 3600000, cfg_statement_timeout_ms,
-		 "longest a statement may run (0 = no limit); a bare number is milliseconds"),
-	WD_CFG_D("DB_CONNECT_TIMEOUT", "2s", 1, 100, 600000, cfg_connect_timeout_ms,
-		 "longest one connection attempt may take; a bare number is milliseconds"),
-	WD_CFG_END,
+    {"DATABASE_URL", WD_CFG_STRING, DB_DEFAULT_URL, 0, 0, NULL, 0, WD_CFG_SECRET, &cfg_url,
+     "PostgreSQL URL or key=value string; when unset and any of PGHOST, PGHOSTADDR, PGPORT, "
+     "PGUSER, PGPASSWORD, PGDATABASE, PGSERVICE is set, libpq uses those instead"},
+    WD_CFG_I("DB_POOL_SIZE", "8", 1, 256, cfg_pool_size,
+             "database connections at most (one per concurrently working thread)"),
+    WD_CFG_D("DB_STATEMENT_TIMEOUT", "5s", 1, 0, 3600000, cfg_statement_timeout_ms,
+             "longest a statement may run (0 = no limit); a bare number is milliseconds"),
+    WD_CFG_D("DB_CONNECT_TIMEOUT", "2s", 1, 100, 600000, cfg_connect_timeout_ms,
+             "longest one connection attempt may take; a bare number is milliseconds"),
+    WD_CFG_END,
 };
 
 static bool pg_env_set(void)
 {
 	static const char *const vars[] = {"PGHOST",     "PGHOSTADDR", "PGPORT",   "PGUSER",
-					   "PGPASSWORD", "PGDATABASE", "PGSERVICE"};
+	                                   "PGPASSWORD", "PGDATABASE", "PGSERVICE"};
 	for (size_t i = 0; i < WD_ARRAY_LEN(vars); i++) {
 		const char *v = getenv(vars[i]);
 		if (v && *v)
@@ -166,10 +166,10 @@ int wd_db_check_conninfo(const char *name, const char *conninfo, struct wd_buf *
 		const char *why = msg ? msg : "port must be a number between 1 and 65535";
 		size_t n = strcspn(why, "\n");
 		wd_buf_printf(err,
-			      "cannot parse %s='%s': expected a PostgreSQL URL "
-			      "(postgresql://user:password@host:port/database) or key=value "
-			      "connection string (%.*s)\n",
-			      name, shown, (int)n, why);
+		              "cannot parse %s='%s': expected a PostgreSQL URL "
+		              "(postgresql://user:password@host:port/database) or key=value "
+		              "connection string (%.*s)\n",
+		              name, shown, (int)n, why);
 	}
 	PQfreemem(msg);
 	return WD_EINVAL;
@@ -342,7 +342,7 @@ static void notice(void *ud, const char *msg)
 	WD_UNUSED(ud);
 	if (wd_log_enabled(WD_LOG_DEBUG))
 		wd_logf(WD_LOG_DEBUG, DB_LOGGER, NULL, 0, "server notice: %.*s",
-			(int)strcspn(msg, "\n"), msg);
+		        (int)strcspn(msg, "\n"), msg);
 }
 
 /*
@@ -356,13 +356,13 @@ static int connect_one(struct wd_db *db, PGconn **out, char *msg, size_t msgsz)
 	snprintf(ct, sizeof(ct), "%lld", (long long)((db->connect_timeout_ms + 999) / 1000));
 	/* Keywords after dbname override what the URL says; libpq ignores empty values. */
 	const char *keys[] = {"dbname",
-			      "connect_timeout",
-			      "keepalives",
-			      "keepalives_idle",
-			      "keepalives_interval",
-			      "keepalives_count",
-			      "fallback_application_name",
-			      NULL};
+	                      "connect_timeout",
+	                      "keepalives",
+	                      "keepalives_idle",
+	                      "keepalives_interval",
+	                      "keepalives_count",
+	                      "fallback_application_name",
+	                      NULL};
 	const char *vals[] = {db->conninfo, ct, "1", "10", "5", "3", db->appname, NULL};
 	int64_t deadline = wd_monotonic_ns() + db->connect_timeout_ms * 1000000;
 	PGconn *pg = PQconnectStartParams(keys, vals, 1);
@@ -380,7 +380,7 @@ static int connect_one(struct wd_db *db, PGconn **out, char *msg, size_t msgsz)
 		int w = wait_fd(PQsocket(pg), ev, deadline);
 		if (w == 0) {
 			snprintf(msg, msgsz, "connection attempt timed out after %lld ms",
-				 (long long)db->connect_timeout_ms);
+			         (long long)db->connect_timeout_ms);
 			rc = WD_EUNAVAIL;
 			goto out;
 		}
@@ -391,12 +391,13 @@ static int connect_one(struct wd_db *db, PGconn **out, char *msg, size_t msgsz)
 		snprintf(msg, msgsz, "%.*s", (int)strcspn(e, "\n"), e);
 		goto out;
 	}
-	snprintf(st, sizeof(st), "SET statement_timeout = %lld", (long long)db->statement_timeout_ms);
+	snprintf(st, sizeof(st), "SET statement_timeout = %lld",
+	         (long long)db->statement_timeout_ms);
 	if (!PQsendQuery(pg, st) || wait_result(db, pg, deadline, &r) ||
 	    PQresultStatus(r) != PGRES_COMMAND_OK) {
 		const char *e = r ? PQresultErrorMessage(r) : PQerrorMessage(pg);
 		snprintf(msg, msgsz, "cannot set statement_timeout: %.*s", (int)strcspn(e, "\n"),
-			 e);
+		         e);
 		goto out;
 	}
 	PQsetNoticeProcessor(pg, notice, NULL);
@@ -419,12 +420,16 @@ static void mark_down(struct wd_db *db, const char *why)
 	if (!atomic_load(&db->down) && !db->closing) {
 		atomic_store(&db->down, true);
 		db->down_since_ns = wd_monotonic_ns();
-		db->backoff_ms = BACKOFF_MIN_MS;
-		db->retry_at_ns = db->down_since_ns + BACKOFF_MIN_MS * 1000000LL;
+		/* The first reconnect is immediate: when only this connection was lost
+		 * (its backend was terminated), the outage lasts one connect. */
+		db->backoff_ms = 0;
+		db->retry_at_ns = db->down_since_ns;
 		struct wd_log_field f[] = {WD_LF_S("error", why)};
 		wd_logf(WD_LOG_WARNING, DB_LOGGER, f, 1,
-			"database unavailable: calls fail at once until a reconnect succeeds");
+		        "database unavailable: calls fail at once until a reconnect succeeds");
 		pthread_cond_signal(&db->wake);
+		/* Callers waiting for a connection fail now rather than when one frees up. */
+		pthread_cond_broadcast(&db->freed);
 	}
 	pthread_mutex_unlock(&db->mu);
 }
@@ -445,7 +450,7 @@ static void *reconnect_main(void *arg)
 		if (now < db->retry_at_ns) {
 			/* The condition variable uses CLOCK_MONOTONIC (set in wd_db_open). */
 			struct timespec ts = {.tv_sec = db->retry_at_ns / 1000000000,
-					      .tv_nsec = db->retry_at_ns % 1000000000};
+			                      .tv_nsec = db->retry_at_ns % 1000000000};
 			pthread_cond_timedwait(&db->wake, &db->mu, &ts);
 			continue;
 		}
@@ -454,21 +459,27 @@ static void *reconnect_main(void *arg)
 		int rc = connect_one(db, &pg, msg, sizeof(msg));
 		pthread_mutex_lock(&db->mu);
 		if (rc) {
-			db->backoff_ms = db->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-									     : db->backoff_ms * 2;
+			db->backoff_ms = !db->backoff_ms                       ? BACKOFF_MIN_MS
+			                 : db->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+			                                                       : db->backoff_ms * 2;
 			db->retry_at_ns = wd_monotonic_ns() + db->backoff_ms * 1000000;
 			struct wd_log_field f[] = {WD_LF_S("error", msg)};
 			wd_logf(WD_LOG_DEBUG, DB_LOGGER, f, 1, "database reconnect failed");
 			continue;
 		}
-		/* Hand the fresh connection to an idle slot; the connections the other idle
-		 * slots hold predate the outage and are checked before their next use. */
-		for (int i = 0; i < db->pool_size && pg; i++) {
+		/* Hand the fresh connection to an idle slot, preferably an empty one; the
+		 * connections idle slots hold predate the outage, so one may be replaced.
+		 * The others are checked before their next use. */
+		struct wd_db_conn *to = NULL;
+		for (int i = 0; i < db->pool_size; i++) {
 			struct wd_db_conn *c = &db->slots[i];
-			if (!c->busy && !c->pg) {
-				c->pg = pg;
-				pg = NULL;
-			}
+			if (!c->busy && (!to || (to->pg && !c->pg)))
+				to = c;
+		}
+		if (to) {
+			conn_drop(to);
+			to->pg = pg;
+			pg = NULL;
 		}
 		atomic_store(&db->down, false);
 		int64_t ms = (wd_monotonic_ns() - db->down_since_ns) / 1000000;
@@ -631,7 +642,7 @@ int wd_db_acquire(struct wd_db *db, struct wd_db_conn **out)
 		if (c)
 			break;
 		struct timespec ts = {.tv_sec = deadline / 1000000000,
-				      .tv_nsec = deadline % 1000000000};
+		                      .tv_nsec = deadline % 1000000000};
 		if (pthread_cond_timedwait(&db->freed, &db->mu, &ts) == ETIMEDOUT) {
 			pthread_mutex_unlock(&db->mu);
 			return set_error(WD_EAGAIN, NULL, "every database connection stayed busy");
@@ -744,15 +755,15 @@ static const char *stmt_name(struct wd_db_conn *c, const char *sql, bool *prepar
  * Sends one statement (or, with nparams < 0, a script of several through the simple
  * protocol) and waits for its result. This is where a statement meets the server.
  */
-static int send_wait(struct wd_db_conn *c, const char *sql, int nparams,
-		     const char *const *params, struct db_call *call)
+static int send_wait(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
+                     struct db_call *call)
 {
 	struct wd_db *db = c->db;
 	PGconn *pg = c->pg;
-	int64_t deadline = db->statement_timeout_ms
-				   ? wd_monotonic_ns() +
-					     (db->statement_timeout_ms + CLIENT_GRACE_MS) * 1000000
-				   : 0;
+	int64_t deadline =
+	    db->statement_timeout_ms
+	        ? wd_monotonic_ns() + (db->statement_timeout_ms + CLIENT_GRACE_MS) * 1000000
+	        : 0;
 	PGresult *r = NULL;
 	int rc;
 	if (nparams < 0) {
@@ -774,7 +785,7 @@ static int send_wait(struct wd_db_conn *c, const char *sql, int nparams,
 			c->stmts[c->nstmts++].sql = xstrdup(sql);
 		}
 		int ok = name ? PQsendQueryPrepared(pg, name, nparams, params, NULL, NULL, 0)
-			      : PQsendQueryParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+		              : PQsendQueryParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
 		if (!ok)
 			goto conn_failed;
 	}
@@ -797,6 +808,11 @@ have_result:
 		snprintf(call->sqlstate, sizeof(call->sqlstate), "%s", st ? st : "");
 		snprintf(call->message, sizeof(call->message), "%.*s", (int)strcspn(m, "\n"), m);
 		rc = wd_db_classify(st);
+		/* "cached plan must not change result type": the prepared statement stays
+		 * wrong on this connection, so the connection is replaced after this call
+		 * (outside a transaction, where nothing else is lost with it). */
+		if (st && !strcmp(st, "0A000") && PQtransactionStatus(pg) == PQTRANS_IDLE)
+			c->broken = true;
 		if (PQstatus(pg) != CONNECTION_OK) {
 			rc = WD_EUNAVAIL;
 			c->broken = true;
@@ -809,15 +825,17 @@ have_result:
 	}
 wait_failed:
 	if (rc == WD_ETIMEDOUT) {
-		/* The server did not even enforce statement_timeout: the connection is
-		 * in an unknown state, so it goes; the pool stays UP. */
+		/* The server did not even enforce its statement_timeout: it or the network
+		 * is stuck. The connection's state is unknown, so it goes, and the pool
+		 * turns DOWN so that other calls stop waiting on the same server. */
 		snprintf(call->message, sizeof(call->message),
-			 "no answer from the server within %lld ms",
-			 (long long)(db->statement_timeout_ms + CLIENT_GRACE_MS));
+		         "no answer from the server within %lld ms",
+		         (long long)(db->statement_timeout_ms + CLIENT_GRACE_MS));
 		c->broken = true;
+		mark_down(db, call->message);
 		return rc;
 	}
-conn_failed: {
+conn_failed : {
 	const char *e = PQerrorMessage(pg);
 	snprintf(call->message, sizeof(call->message), "%.*s", (int)strcspn(e, "\n"), e);
 	if (!call->message[0])
@@ -829,8 +847,8 @@ conn_failed: {
 }
 
 /* The instrumentation seam: every statement of this core passes here exactly once. */
-static int run_call(struct wd_db_conn *c, const char *sql, int nparams,
-		    const char *const *params, PGresult **out)
+static int run_call(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
+                    PGresult **out)
 {
 	struct db_call call = {.db = c->db, .sql = sql};
 	db_call_begin(&call);
@@ -841,9 +859,9 @@ static int run_call(struct wd_db_conn *c, const char *sql, int nparams,
 		set_error(rc, call.sqlstate, call.message);
 		if (wd_log_enabled(WD_LOG_DEBUG)) {
 			struct wd_log_field f[] = {WD_LF_S("sqlstate", call.sqlstate),
-						   WD_LF_S("error", call.message)};
+			                           WD_LF_S("error", call.message)};
 			wd_logf(WD_LOG_DEBUG, DB_LOGGER, f, 2, "statement failed: %s",
-				wd_db_strerror(rc));
+			        wd_db_strerror(rc));
 		}
 		PQclear(call.res);
 		return rc;
@@ -859,8 +877,19 @@ struct wd_db_result {
 	PGresult *pg;
 };
 
-int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams,
-		     const char *const *params, struct wd_db_result **out)
+/* A statement that never reached the server (pool DOWN, busy or unreachable) is still
+ * one call for telemetry, so a 503 shows which statement could not run. */
+static int call_refused(struct wd_db *db, const char *sql, int rc)
+{
+	struct db_call call = {.db = db, .sql = sql, .rc = rc};
+	db_call_begin(&call);
+	snprintf(call.message, sizeof(call.message), "%s", last_err.message);
+	db_call_end(&call);
+	return rc;
+}
+
+int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
+                     struct wd_db_result **out)
 {
 	if (out)
 		*out = NULL;
@@ -877,8 +906,8 @@ int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams,
 	return rc;
 }
 
-int wd_db_conn_exec(struct wd_db_conn *c, const char *sql, int nparams,
-		    const char *const *params, int64_t *affected)
+int wd_db_conn_exec(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
+                    int64_t *affected)
 {
 	struct wd_db_result *r = NULL;
 	int rc = wd_db_conn_query(c, sql, nparams, params, &r);
@@ -889,26 +918,26 @@ int wd_db_conn_exec(struct wd_db_conn *c, const char *sql, int nparams,
 }
 
 int wd_db_query(struct wd_db *db, const char *sql, int nparams, const char *const *params,
-		struct wd_db_result **out)
+                struct wd_db_result **out)
 {
 	struct wd_db_conn *c;
 	if (out)
 		*out = NULL;
 	int rc = wd_db_acquire(db, &c);
 	if (rc)
-		return rc;
+		return call_refused(db, sql, rc);
 	rc = wd_db_conn_query(c, sql, nparams, params, out);
 	wd_db_release(c);
 	return rc;
 }
 
 int wd_db_exec(struct wd_db *db, const char *sql, int nparams, const char *const *params,
-	       int64_t *affected)
+               int64_t *affected)
 {
 	struct wd_db_conn *c;
 	int rc = wd_db_acquire(db, &c);
 	if (rc)
-		return rc;
+		return call_refused(db, sql, rc);
 	rc = wd_db_conn_exec(c, sql, nparams, params, affected);
 	wd_db_release(c);
 	return rc;
@@ -946,7 +975,7 @@ int wd_db_wait_ready(struct wd_db *db, int64_t timeout_ms)
 int wd_db_begin(struct wd_db_conn *c, const char *isolation)
 {
 	static const char *const levels[] = {"SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED",
-					     "READ UNCOMMITTED"};
+	                                     "READ UNCOMMITTED"};
 	if (!isolation)
 		return db_conn_script(c, "BEGIN");
 	/* Only known levels are pasted into the text: no caller string reaches SQL. */

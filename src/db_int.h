@@ -9,13 +9,15 @@
 /* One statement sent to the server: filled by db.c, observed by db_call_begin/end. */
 struct db_call {
 	struct wd_db *db;
-	const char *sql;    /* the parameterised text, never values */
-	int rc;             /* what the call returns */
-	char sqlstate[6];   /* "" unless the server answered with an error */
-	char message[512];  /* the failure, one line */
-	PGresult *res;      /* the result, when one arrived */
-	int64_t start_ns;   /* monotonic */
-	void *span;         /* telemetry's state for this call */
+	const char *sql;   /* the parameterised text, never values */
+	int rc;            /* what the call returns */
+	char sqlstate[6];  /* "" unless the server answered with an error */
+	char message[512]; /* the failure, one line */
+	PGresult *res;     /* the result, when one arrived */
+	int64_t start_ns;  /* monotonic */
+	char op[32];       /* db.operation.name, "" when unknown */
+	char table[128];   /* db.collection.name, "" when none */
+	void *span;        /* telemetry's state for this call */
 };
 
 /* Around every statement, on the calling thread: begin just before it is sent, end once

@@ -11,13 +11,12 @@
 #define LOCK_SQL "SELECT pg_advisory_lock(131376224987506)"
 #define UNLOCK_SQL "SELECT pg_advisory_unlock(131376224987506)"
 
-static const char create_sql[] =
-	"CREATE TABLE IF NOT EXISTS wd_migrations ("
-	" component text NOT NULL,"
-	" version integer NOT NULL,"
-	" name text NOT NULL,"
-	" applied_at timestamptz NOT NULL DEFAULT now(),"
-	" PRIMARY KEY (component, version))";
+static const char create_sql[] = "CREATE TABLE IF NOT EXISTS wd_migrations ("
+                                 " component text NOT NULL,"
+                                 " version integer NOT NULL,"
+                                 " name text NOT NULL,"
+                                 " applied_at timestamptz NOT NULL DEFAULT now(),"
+                                 " PRIMARY KEY (component, version))";
 
 static int check_list(const char *component, const struct wd_db_migration *list, size_t n)
 {
@@ -28,9 +27,9 @@ static int check_list(const char *component, const struct wd_db_migration *list,
 		if (m->version <= 0 || !m->name || !m->sql ||
 		    (i && m->version <= list[i - 1].version))
 			return wd_fail(WD_EINVAL,
-				       "cannot migrate '%s': entry %zu must have a version above "
-				       "the previous one, a name and SQL",
-				       component, i);
+			               "cannot migrate '%s': entry %zu must have a version above "
+			               "the previous one, a name and SQL",
+			               component, i);
 	}
 	return 0;
 }
@@ -55,9 +54,9 @@ static int apply(struct wd_db_conn *c, const char *component, const struct wd_db
 		rc = db_conn_script(c, m->sql);
 	if (!rc)
 		rc = wd_db_conn_exec(c,
-				     "INSERT INTO wd_migrations (component, version, name) "
-				     "VALUES ($1, $2, $3)",
-				     3, params, NULL);
+		                     "INSERT INTO wd_migrations (component, version, name) "
+		                     "VALUES ($1, $2, $3)",
+		                     3, params, NULL);
 	if (!rc)
 		rc = wd_db_commit(c);
 	if (rc) {
@@ -65,17 +64,17 @@ static int apply(struct wd_db_conn *c, const char *component, const struct wd_db
 		wd_db_rollback(c);
 		struct wd_log_field f[] = {WD_LF_S("sqlstate", e.sqlstate)};
 		wd_logf(WD_LOG_ERROR, "db", f, 1, "cannot apply migration %s/%d '%s': %s",
-			component, m->version, m->name, e.message);
+		        component, m->version, m->name, e.message);
 		return rc;
 	}
 	struct wd_log_field f[] = {WD_LF_S("component", component), WD_LF_I("version", m->version)};
 	wd_logf(WD_LOG_INFO, "db", f, 2, "applied migration %s/%d '%s'", component, m->version,
-		m->name);
+	        m->name);
 	return 0;
 }
 
 int wd_db_migrate(struct wd_db *db, const char *component, const struct wd_db_migration *list,
-		  size_t n)
+                  size_t n)
 {
 	struct wd_db_conn *c = NULL;
 	struct wd_db_result *done = NULL;
@@ -95,7 +94,7 @@ int wd_db_migrate(struct wd_db *db, const char *component, const struct wd_db_mi
 		goto out;
 	const char *params[] = {component};
 	rc = wd_db_conn_query(c, "SELECT version FROM wd_migrations WHERE component = $1", 1,
-			      params, &done);
+	                      params, &done);
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < n && !rc; i++)
@@ -104,7 +103,7 @@ int wd_db_migrate(struct wd_db *db, const char *component, const struct wd_db_mi
 out:
 	if (rc && rc != WD_EINVAL)
 		wd_logf(WD_LOG_ERROR, "db", NULL, 0, "cannot migrate '%s': %s (%s)", component,
-			wd_db_strerror(rc), wd_db_last_error()->message);
+		        wd_db_strerror(rc), wd_db_last_error()->message);
 	if (locked) {
 		/* A lost connection releases the lock on the server's side by itself. */
 		struct wd_db_error keep = *wd_db_last_error();

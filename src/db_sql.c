@@ -187,8 +187,8 @@ void wd_db_describe(const char *sql, char *op, size_t opsz, char *table, size_t 
 			else if (is_punct(&t, ')'))
 				depth--;
 			else if (!depth && (is_word(&t, "SELECT") || is_word(&t, "INSERT") ||
-					    is_word(&t, "UPDATE") || is_word(&t, "DELETE") ||
-					    is_word(&t, "MERGE")))
+			                    is_word(&t, "UPDATE") || is_word(&t, "DELETE") ||
+			                    is_word(&t, "MERGE")))
 				break;
 		}
 		if (t.kind == T_END) {

@@ -11,10 +11,19 @@
  * Outages. When a call finds the server gone (connection refused or dropped, SQLSTATE
  * class 08, 57P01..57P03), the pool turns DOWN: from then on every call returns
  * WD_EUNAVAIL at once without touching the network, and a background thread of the pool
- * tries to connect with exponential backoff (100 ms doubling to 2 s). Its first success
- * turns the pool UP again and service resumes by itself. Calls never loop on reconnects;
- * the longest any call can wait on the network is the connect timeout (first contact)
- * or the statement timeout plus one second (a server that stops answering mid-query).
+ * tries to connect: at once, then with exponential backoff (100 ms doubling to 2 s). Its
+ * first success turns the pool UP again and service resumes by itself (so one backend
+ * terminated by an administrator costs one reconnect, not an outage). A statement the
+ * server does not answer within the statement timeout plus one second also turns the
+ * pool DOWN: the server or the network is stuck. Calls never loop on reconnects. While
+ * the pool is UP, a call waits at most: for a free connection, the statement timeout
+ * (then WD_EAGAIN); to connect one, the connect timeout; for the statement, the
+ * statement timeout plus one second. An idle pooled connection that the server closed
+ * (restart, terminated backend) is noticed before use and replaced, not failed.
+ *
+ * Prepared statements are cached per connection by their text, so a statement whose
+ * result columns change under it (SELECT * across an ALTER TABLE) fails once with 0A000
+ * (WD_DB_ESQL) on each connection that had it prepared, which is then replaced.
  *
  * Errors. Functions return 0 or a negative code: the WD_E* codes of wd.h plus the
  * WD_DB_E* codes below, which classify a server error by its SQLSTATE so an API can map
@@ -26,8 +35,13 @@
  * builds the connection from those variables alone; otherwise the seed's default URL.
  * libpq always fills what the URL leaves out from the PG* variables (e.g. PGPASSWORD).
  *
- * Telemetry: each statement sent to the server is one CLIENT span and one
- * db.client.operation.duration measurement, made by this core; callers write nothing.
+ * Telemetry: each statement is one CLIENT span and one db.client.operation.duration
+ * measurement (seconds, semconv buckets). The span is a child of the calling thread's
+ * current span, named "{operation} {table}", with the database semantic conventions'
+ * attributes (db.query.text is the parameterised text; values are never recorded,
+ * though a server error message may quote one), plus SQLSTATE and error.type on
+ * failure. A statement the pool refused without reaching the server (DOWN) is a span
+ * and a measurement with error.type "unavailable". Callers write nothing.
  */
 #ifndef WOODCTL_DB_H
 #define WOODCTL_DB_H
@@ -38,12 +52,12 @@
 
 /* Server errors, classified by SQLSTATE (all below -100 so they never clash with wd.h). */
 enum wd_db_err {
-	WD_DB_EUNIQUE = -101,    /* 23505 unique_violation: a duplicate (HTTP 409) */
-	WD_DB_ECONFLICT = -102,  /* 40001 serialization failure, 40P01 deadlock: retry (409) */
-	WD_DB_EINPUT = -103,     /* class 22 data exception (incl. 22P02: invalid enum label or
-				  * integer text) and 23xxx other than 23505 (not-null, foreign
-				  * key, check): the request's values were wrong (400) */
-	WD_DB_ESQL = -104,       /* anything else the server rejected (a bug: 500) */
+	WD_DB_EUNIQUE = -101,   /* 23505 unique_violation: a duplicate (HTTP 409) */
+	WD_DB_ECONFLICT = -102, /* 40001 serialization failure, 40P01 deadlock: retry (409) */
+	WD_DB_EINPUT = -103,    /* class 22 data exception (incl. 22P02: invalid enum label or
+	                         * integer text) and 23xxx other than 23505 (not-null, foreign
+	                         * key, check): the request's values were wrong (400) */
+	WD_DB_ESQL = -104,      /* anything else the server rejected (a bug: 500) */
 };
 /* WD_EUNAVAIL: server away (or the pool is DOWN); WD_ETIMEDOUT: the statement timed out
  * (57014) or the server did not answer in time; WD_EAGAIN: every pooled connection stayed
@@ -54,9 +68,9 @@ const char *wd_db_strerror(int err);
 
 /* The calling thread's last failure in this core. Valid until its next call here. */
 struct wd_db_error {
-	int code;           /* what the call returned */
-	char sqlstate[6];   /* "" when the failure was not a server error */
-	char message[512];  /* the server's or libpq's message, one line */
+	int code;          /* what the call returned */
+	char sqlstate[6];  /* "" when the failure was not a server error */
+	char message[512]; /* the server's or libpq's message, one line */
 };
 const struct wd_db_error *wd_db_last_error(void);
 
@@ -159,10 +173,10 @@ void wd_db_result_free(struct wd_db_result *r);
  * out receives the rows (may be NULL when they are not wanted). Thread-safe.
  */
 int wd_db_query(struct wd_db *db, const char *sql, int nparams, const char *const *params,
-		struct wd_db_result **out);
+                struct wd_db_result **out);
 /* The same, for statements without rows; *affected (may be NULL) gets the row count. */
 int wd_db_exec(struct wd_db *db, const char *sql, int nparams, const char *const *params,
-	       int64_t *affected);
+               int64_t *affected);
 
 /* Takes a connection for this thread, connecting it first if needed. WD_EUNAVAIL at
  * once while DOWN; WD_EAGAIN when none became free within the statement timeout. */
@@ -171,10 +185,10 @@ int wd_db_acquire(struct wd_db *db, struct wd_db_conn **out);
  * Accepts NULL. */
 void wd_db_release(struct wd_db_conn *c);
 
-int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams,
-		     const char *const *params, struct wd_db_result **out);
-int wd_db_conn_exec(struct wd_db_conn *c, const char *sql, int nparams,
-		    const char *const *params, int64_t *affected);
+int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
+                     struct wd_db_result **out);
+int wd_db_conn_exec(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
+                    int64_t *affected);
 
 /* Transactions on a held connection: BEGIN (isolation NULL: the server's default, else
  * e.g. "SERIALIZABLE"), COMMIT (a failed transaction's COMMIT returns WD_DB_ESQL), ROLLBACK. */
@@ -209,7 +223,7 @@ struct wd_db_migration {
  * malformed list, or the first failure (logged with the migration's name).
  */
 int wd_db_migrate(struct wd_db *db, const char *component, const struct wd_db_migration *list,
-		  size_t n);
+                  size_t n);
 
 /* ---- Statement description (for spans; pure, exposed for tests) ------------------- */
 

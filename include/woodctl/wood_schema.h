@@ -16,7 +16,7 @@
 #define WOOD_SCHEMA_STOCK "stock"
 
 /* Enum labels in the database are the upper-case names; the APIs speak lower case. */
-extern const char *const wood_types[];  /* "OAK", "MAPLE", "BIRCH", "ELM", "PINE", NULL */
+extern const char *const wood_types[];          /* "OAK", "MAPLE", "BIRCH", "ELM", "PINE", NULL */
 extern const char *const wood_order_statuses[]; /* "READY" ... "REGISTERED", NULL */
 
 /*

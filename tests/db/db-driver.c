@@ -6,11 +6,17 @@
  *                                       to make two processes overlap)
  *   db-driver api                       checks of the API against the server (exit 1 on
  *                                       any failure)
- *   db-driver load THREADS SECONDS      calls in a loop, one summary line per second and
- *                                       a final one, for the outage test
+ *   db-driver load THREADS SECONDS [STOPFILE]   calls in a loop for SECONDS or until
+ *                                       STOPFILE exists; a summary line per second and a
+ *                                       final one, for the outage tests
  *   db-driver bench insert|select CONNS SECONDS   single-row statements per second
+ *   db-driver wait MS                   wd_db_wait_ready with that timeout, then a query
+ *   db-driver spans                     statements under a root span, for the span test;
+ *                                       prints the root's trace and span ids
  *
- * The connection comes from DATABASE_URL and the other settings of the core (wd_db_cfg).
+ * The connection comes from DATABASE_URL and the other settings of the core (wd_db_cfg);
+ * telemetry from the OTEL_* settings (the suites set OTEL_SDK_DISABLED=true unless they
+ * look at spans).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,6 +27,7 @@
 
 #include "woodctl/db.h"
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 #include "woodctl/wood_schema.h"
 
 static struct wd_db *db;
@@ -76,9 +83,9 @@ static int cmd_query(int argc, char **argv)
 }
 
 static const struct wd_db_migration slow_list[] = {
-	{1, "slow type", "SELECT pg_sleep(0.5); CREATE TYPE slowtype AS ENUM ('A', 'B');"},
-	{2, "slow table", "CREATE TABLE slow_t (id serial PRIMARY KEY, v slowtype NOT NULL);"},
-	{3, "slow row", "INSERT INTO slow_t (v) VALUES ('A');"},
+    {1, "slow type", "SELECT pg_sleep(0.5); CREATE TYPE slowtype AS ENUM ('A', 'B');"},
+    {2, "slow table", "CREATE TABLE slow_t (id serial PRIMARY KEY, v slowtype NOT NULL);"},
+    {3, "slow row", "INSERT INTO slow_t (v) VALUES ('A');"},
 };
 
 static int cmd_migrate(int argc, char **argv)
@@ -93,9 +100,10 @@ static int cmd_migrate(int argc, char **argv)
 	else if (!strcmp(argv[0], "slow"))
 		rc = wd_db_migrate(db, "slow", slow_list, WD_ARRAY_LEN(slow_list));
 	else if (!strcmp(argv[0], "bad-order"))
-		rc = wd_db_migrate(db, "bad", (const struct wd_db_migration[]){{2, "b", "SELECT 1"},
-									{1, "a", "SELECT 1"}},
-				   2);
+		rc = wd_db_migrate(
+		    db, "bad",
+		    (const struct wd_db_migration[]){{2, "b", "SELECT 1"}, {1, "a", "SELECT 1"}},
+		    2);
 	else
 		return 2;
 	if (rc) {
@@ -108,14 +116,14 @@ static int cmd_migrate(int argc, char **argv)
 
 /* ---- api: checks against the server ------------------------------------------------ */
 
-#define CHECK(cond, ...)                                                                 \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			printf("FAIL line %d: %s: ", __LINE__, #cond);                   \
-			printf(__VA_ARGS__);                                             \
-			printf("\n");                                                    \
-			failures++;                                                      \
-		}                                                                        \
+#define CHECK(cond, ...)                                               \
+	do {                                                           \
+		if (!(cond)) {                                         \
+			printf("FAIL line %d: %s: ", __LINE__, #cond); \
+			printf(__VA_ARGS__);                           \
+			printf("\n");                                  \
+			failures++;                                    \
+		}                                                      \
 	} while (0)
 
 static int check_code(int rc, int want, const char *sqlstate, const char *what)
@@ -123,8 +131,8 @@ static int check_code(int rc, int want, const char *sqlstate, const char *what)
 	const struct wd_db_error *e = wd_db_last_error();
 	CHECK(rc == want, "%s: got %d (%s), want %d", what, rc, wd_db_strerror(rc), want);
 	if (sqlstate)
-		CHECK(!strcmp(e->sqlstate, sqlstate), "%s: sqlstate %s, want %s", what,
-		      e->sqlstate, sqlstate);
+		CHECK(!strcmp(e->sqlstate, sqlstate), "%s: sqlstate %s, want %s", what, e->sqlstate,
+		      sqlstate);
 	return rc;
 }
 
@@ -165,12 +173,12 @@ static int tx_conflict(struct wd_db_conn *c, void *ud)
 		return rc;
 	if (k->attempts == 1) {
 		rc = wd_db_conn_exec(k->other, "UPDATE api_t SET n = n + 1 WHERE name = 'conflict'",
-				     0, NULL, NULL);
+		                     0, NULL, NULL);
 		if (rc)
 			return rc;
 	}
 	return wd_db_conn_exec(c, "UPDATE api_t SET n = n + 10 WHERE name = 'conflict'", 0, NULL,
-			       NULL);
+	                       NULL);
 }
 
 struct pool_arg {
@@ -206,15 +214,16 @@ static int cmd_api(void)
 	rc = wd_db_exec(db, "DROP TABLE IF EXISTS api_t", 0, NULL, NULL);
 	CHECK(rc == 0, "drop: %d", rc);
 	rc = wd_db_exec(db,
-			"CREATE TABLE api_t (id serial PRIMARY KEY, name text UNIQUE, n integer, "
-			"w woodtype)",
-			0, NULL, NULL);
+	                "CREATE TABLE api_t (id serial PRIMARY KEY, name text UNIQUE, n integer, "
+	                "w woodtype)",
+	                0, NULL, NULL);
 	CHECK(rc == 0, "create: %d %s", rc, wd_db_last_error()->message);
 
 	/* Hostile text stays data, byte for byte. */
 	static const char *const hostile[] = {
-		"x'); DROP TABLE api_t; --", "$1", "Robert\"); --\\", "l\xc3\xa9gumes\n\ttab",
-		"' OR '1'='1", "E'\\x41'", "$$; SELECT 1; $$"};
+	    "x'); DROP TABLE api_t; --", "$1",          "Robert\"); --\\",
+	    "l\xc3\xa9gumes\n\ttab",     "' OR '1'='1", "E'\\x41'",
+	    "$$; SELECT 1; $$"};
 	for (size_t i = 0; i < WD_ARRAY_LEN(hostile); i++) {
 		const char *p[] = {hostile[i], "7"};
 		rc = wd_db_exec(db, "INSERT INTO api_t (name, n) VALUES ($1, $2)", 2, p, &n);
@@ -239,10 +248,10 @@ static int cmd_api(void)
 	{
 		const char *p[] = {"nulls", NULL, NULL};
 		rc = wd_db_exec(db, "INSERT INTO api_t (name, n, w) VALUES ($1, $2, $3)", 3, p,
-				NULL);
+		                NULL);
 		CHECK(rc == 0, "insert nulls: %d", rc);
 		rc = wd_db_query(db, "SELECT n, w, name FROM api_t WHERE name = 'nulls'", 0, NULL,
-				 &r);
+		                 &r);
 		CHECK(rc == 0 && wd_db_nrows(r) == 1, "select nulls");
 		CHECK(wd_db_is_null(r, 0, 0) && !wd_db_get(r, 0, 0), "n is NULL");
 		CHECK(wd_db_get_int(r, 0, 0, &n) == WD_ENOENT, "get_int of NULL");
@@ -258,23 +267,23 @@ static int cmd_api(void)
 	{
 		const char *p[] = {"nulls"};
 		check_code(wd_db_exec(db, "INSERT INTO api_t (name) VALUES ($1)", 1, p, NULL),
-			   WD_DB_EUNIQUE, "23505", "duplicate");
+		           WD_DB_EUNIQUE, "23505", "duplicate");
 		const char *q[] = {"teak", "TEAK"};
-		check_code(wd_db_exec(db, "INSERT INTO api_t (name, w) VALUES ($1, $2)", 2, q,
-				      NULL),
-			   WD_DB_EINPUT, "22P02", "invalid enum label");
+		check_code(
+		    wd_db_exec(db, "INSERT INTO api_t (name, w) VALUES ($1, $2)", 2, q, NULL),
+		    WD_DB_EINPUT, "22P02", "invalid enum label");
 		const char *s[] = {"notanint", "forty-two"};
-		check_code(wd_db_exec(db, "INSERT INTO api_t (name, n) VALUES ($1, $2)", 2, s,
-				      NULL),
-			   WD_DB_EINPUT, "22P02", "integer text");
+		check_code(
+		    wd_db_exec(db, "INSERT INTO api_t (name, n) VALUES ($1, $2)", 2, s, NULL),
+		    WD_DB_EINPUT, "22P02", "integer text");
 		check_code(wd_db_exec(db, "SELEC 1", 0, NULL, NULL), WD_DB_ESQL, "42601",
-			   "syntax error");
-		check_code(wd_db_exec(db, "SELECT * FROM no_such_table", 0, NULL, NULL),
-			   WD_DB_ESQL, "42P01", "unknown table");
-		CHECK(strstr(wd_db_last_error()->message, "no_such_table") != NULL,
-		      "message: %s", wd_db_last_error()->message);
+		           "syntax error");
+		check_code(wd_db_exec(db, "SELECT * FROM no_such_table", 0, NULL, NULL), WD_DB_ESQL,
+		           "42P01", "unknown table");
+		CHECK(strstr(wd_db_last_error()->message, "no_such_table") != NULL, "message: %s",
+		      wd_db_last_error()->message);
 		check_code(wd_db_exec(db, "SELECT 1", 1, NULL, NULL), WD_EINVAL, NULL,
-			   "params missing");
+		           "params missing");
 		/* After all those errors, the pooled connections still work. */
 		check_code(wd_db_ping(db), 0, NULL, "ping after errors");
 	}
@@ -282,10 +291,11 @@ static int cmd_api(void)
 	/* Enum labels and the wood schema. */
 	for (int i = 0; wood_types[i]; i++) {
 		const char *p[] = {wood_types[i]};
-		rc = wd_db_exec(db,
-				"INSERT INTO stocks (wood_type, quantity) VALUES ($1, 1) "
-				"ON CONFLICT (wood_type) DO UPDATE SET quantity = stocks.quantity + 1",
-				1, p, &n);
+		rc = wd_db_exec(
+		    db,
+		    "INSERT INTO stocks (wood_type, quantity) VALUES ($1, 1) "
+		    "ON CONFLICT (wood_type) DO UPDATE SET quantity = stocks.quantity + 1",
+		    1, p, &n);
 		CHECK(rc == 0 && n == 1, "upsert %s: %d", wood_types[i], rc);
 	}
 
@@ -308,9 +318,9 @@ static int cmd_api(void)
 		CHECK(wd_db_begin(c, "bogus; DROP TABLE api_t") == WD_EINVAL, "isolation");
 		CHECK(wd_db_begin(c, NULL) == 0, "begin 2");
 		check_code(wd_db_conn_exec(c, "SELECT 1/0", 0, NULL, NULL), WD_DB_EINPUT, "22012",
-			   "division by zero");
+		           "division by zero");
 		check_code(wd_db_conn_exec(c, "SELECT 1", 0, NULL, NULL), WD_DB_ESQL, "25P02",
-			   "aborted transaction");
+		           "aborted transaction");
 		check_code(wd_db_commit(c), WD_DB_ESQL, "25P02", "commit of failed tx");
 		CHECK(wd_db_conn_exec(c, "SELECT 1", 0, NULL, NULL) == 0, "usable after");
 		wd_db_release(c);
@@ -335,11 +345,32 @@ static int cmd_api(void)
 	{
 		int64_t t0 = wd_monotonic_ns();
 		check_code(wd_db_exec(db, "SELECT pg_sleep(5)", 0, NULL, NULL), WD_ETIMEDOUT,
-			   "57014", "statement timeout");
+		           "57014", "statement timeout");
 		int64_t ms = (wd_monotonic_ns() - t0) / 1000000;
 		CHECK(ms < 2000, "timeout took %lld ms", (long long)ms);
 		CHECK(wd_db_is_up(db), "pool still up");
 		check_code(wd_db_ping(db), 0, NULL, "ping after timeout");
+	}
+
+	/* A prepared SELECT * whose columns change: fails once, then works again. */
+	{
+		CHECK(wd_db_exec(db, "CREATE TABLE alter_t (a int)", 0, NULL, NULL) == 0,
+		      "alter_t");
+		struct wd_db_conn *c;
+		CHECK(wd_db_acquire(db, &c) == 0, "acquire for alter");
+		CHECK(wd_db_conn_exec(c, "SELECT * FROM alter_t", 0, NULL, NULL) == 0, "prepare");
+		CHECK(wd_db_conn_exec(c, "ALTER TABLE alter_t ADD b int", 0, NULL, NULL) == 0,
+		      "alter");
+		check_code(wd_db_conn_exec(c, "SELECT * FROM alter_t", 0, NULL, NULL), WD_DB_ESQL,
+		           "0A000", "changed result type");
+		wd_db_release(c);
+		CHECK(wd_db_acquire(db, &c) == 0, "acquire after alter");
+		rc = wd_db_conn_query(c, "SELECT * FROM alter_t", 0, NULL, &r);
+		CHECK(rc == 0 && wd_db_ncols(r) == 2, "after replacement: %d, %d columns", rc,
+		      wd_db_ncols(r));
+		wd_db_result_free(r);
+		r = NULL;
+		wd_db_release(c);
 	}
 
 	/* Affected rows. */
@@ -361,9 +392,9 @@ static int cmd_api(void)
 			pthread_join(th[i], NULL);
 		CHECK(atomic_load(&bad) == 0, "%d wrong answers", atomic_load(&bad));
 		const char *p[] = {"db-driver"};
-		rc = wd_db_query(db,
-				 "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
-				 1, p, &r);
+		rc = wd_db_query(
+		    db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", 1, p,
+		    &r);
 		CHECK(rc == 0 && !wd_db_get_int(r, 0, 0, &n), "count connections");
 		const char *ps = getenv("DB_POOL_SIZE");
 		CHECK(n >= 1 && n <= (ps ? atoi(ps) : 8), "connections: %lld", (long long)n);
@@ -373,7 +404,7 @@ static int cmd_api(void)
 		r = NULL;
 	}
 	CHECK(!strcmp(wd_db_server_address(db), "127.0.0.1") && wd_db_server_port(db) > 0 &&
-		      !strcmp(wd_db_namespace(db), "postgres"),
+	          !strcmp(wd_db_namespace(db), "postgres"),
 	      "server %s:%d/%s", wd_db_server_address(db), wd_db_server_port(db),
 	      wd_db_namespace(db));
 	printf("%s\n", failures ? "api checks FAILED" : "api checks passed");
@@ -383,10 +414,11 @@ static int cmd_api(void)
 /* ---- load: calls in a loop across an outage ----------------------------------------- */
 
 static struct {
-	atomic_long ok, fail;
+	atomic_long ok, fail, slow_fail;
 	atomic_long max_fail_us, max_ok_us;
 	atomic_long last_fail_ms, first_fail_ms, last_ok_ms;
-	int64_t start_ns, end_ns;
+	int64_t start_ns;
+	_Atomic int64_t end_ns;
 } L;
 
 static void atomic_max(atomic_long *a, long v)
@@ -415,6 +447,12 @@ static void *load_thread(void *arg)
 			atomic_max(&L.last_ok_ms, at_ms);
 		} else {
 			atomic_fetch_add(&L.fail, 1);
+			if (us >= 250000) {
+				atomic_fetch_add(&L.slow_fail, 1);
+				fprintf(stderr, "slow failure: %ld ms at %ld ms: %s (%s)\n",
+				        us / 1000, at_ms, wd_db_strerror(rc),
+				        wd_db_last_error()->message);
+			}
 			atomic_max(&L.max_fail_us, us);
 			atomic_max(&L.last_fail_ms, at_ms);
 			long none = -1;
@@ -433,6 +471,7 @@ static int cmd_load(int argc, char **argv)
 		return 2;
 	int nt = atoi(argv[0]);
 	double secs = atof(argv[1]);
+	const char *stop_file = argc > 2 ? argv[2] : NULL;
 	if (nt < 1 || nt > 64 || secs <= 0)
 		return 2;
 	pthread_t th[64];
@@ -444,8 +483,11 @@ static int cmd_load(int argc, char **argv)
 	long prev_ok = 0, prev_fail = 0;
 	for (int s = 1; wd_monotonic_ns() < L.end_ns; s++) {
 		int64_t until = L.start_ns + (int64_t)s * 1000000000;
-		while (wd_monotonic_ns() < until && wd_monotonic_ns() < L.end_ns)
+		while (wd_monotonic_ns() < until && wd_monotonic_ns() < L.end_ns) {
 			usleep(20000);
+			if (stop_file && !access(stop_file, F_OK))
+				atomic_store(&L.end_ns, wd_monotonic_ns());
+		}
 		long ok = atomic_load(&L.ok), fail = atomic_load(&L.fail);
 		printf("second %d ok %ld fail %ld up %d\n", s, ok - prev_ok, fail - prev_fail,
 		       wd_db_is_up(db));
@@ -456,10 +498,10 @@ static int cmd_load(int argc, char **argv)
 	for (int i = 0; i < nt; i++)
 		pthread_join(th[i], NULL);
 	printf("total ok %ld fail %ld max_fail_ms %ld max_ok_ms %ld first_fail_ms %ld "
-	       "last_fail_ms %ld last_ok_ms %ld\n",
+	       "last_fail_ms %ld last_ok_ms %ld slow_fail %ld\n",
 	       atomic_load(&L.ok), atomic_load(&L.fail), atomic_load(&L.max_fail_us) / 1000,
 	       atomic_load(&L.max_ok_us) / 1000, atomic_load(&L.first_fail_ms),
-	       atomic_load(&L.last_fail_ms), atomic_load(&L.last_ok_ms));
+	       atomic_load(&L.last_fail_ms), atomic_load(&L.last_ok_ms), atomic_load(&L.slow_fail));
 	return 0;
 }
 
@@ -482,11 +524,12 @@ static void *bench_thread(void *arg)
 		const char *p[] = {a, b};
 		int rc;
 		if (B.insert) {
-			rc = wd_db_exec(db, "INSERT INTO bench_t (aid, delta) VALUES ($1, $2)", 2, p,
-					NULL);
+			rc = wd_db_exec(db, "INSERT INTO bench_t (aid, delta) VALUES ($1, $2)", 2,
+			                p, NULL);
 		} else {
 			struct wd_db_result *r = NULL;
-			rc = wd_db_query(db, "SELECT abalance FROM bench_a WHERE aid = $1", 1, p, &r);
+			rc = wd_db_query(db, "SELECT abalance FROM bench_a WHERE aid = $1", 1, p,
+			                 &r);
 			wd_db_result_free(r);
 		}
 		atomic_fetch_add(rc ? &B.errors : &B.done, 1);
@@ -511,10 +554,51 @@ static int cmd_bench(int argc, char **argv)
 	for (int i = 0; i < nt; i++)
 		pthread_join(th[i], NULL);
 	double el = (double)(wd_monotonic_ns() - t0) / 1e9;
-	printf("%s %.0f per second (%ld statements, %ld errors, %d connections, %.1f s)\n",
-	       argv[0], (double)atomic_load(&B.done) / el, atomic_load(&B.done),
-	       atomic_load(&B.errors), nt, el);
+	printf("%s %.0f per second (%ld statements, %ld errors, %d connections, %.1f s)\n", argv[0],
+	       (double)atomic_load(&B.done) / el, atomic_load(&B.done), atomic_load(&B.errors), nt,
+	       el);
 	return atomic_load(&B.errors) ? 1 : 0;
+}
+
+/* ---- spans: what the span test decodes ------------------------------------------------ */
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static int cmd_spans(void)
+{
+	struct wd_span *root = wd_span_start_root("driver-root", WD_SPAN_INTERNAL, NULL, 0);
+	struct wd_span *prev = wd_span_activate(root);
+	const char *secret[] = {"s3cret-value"};
+	const char *upd[] = {"s3cret-other", "1"};
+	int rc = wd_db_exec(db, "CREATE TABLE spans_t (id serial PRIMARY KEY, name text UNIQUE)", 0,
+	                    NULL, NULL);
+	rc |= wd_db_exec(db, "INSERT INTO spans_t (name) VALUES ($1)", 1, secret, NULL);
+	rc |= wd_db_exec(db, "SELECT name FROM public.spans_t WHERE name = $1", 1, secret, NULL);
+	int dup = wd_db_exec(db, "INSERT INTO spans_t (name) VALUES ($1)", 1, secret, NULL);
+	rc |= wd_db_exec(db, "UPDATE spans_t SET name = $1 WHERE id = $2", 2, upd, NULL);
+	rc |= wd_db_exec(db, "DELETE FROM spans_t WHERE name = $1", 1, upd, NULL);
+	/* A server nobody listens on: the call is refused, and still a span. */
+	struct wd_db *dead = NULL;
+	struct wd_db_opts o = {"postgresql://postgres@127.0.0.1:1/nowhere", 1, 1000, 500, NULL};
+	int refused =
+	    wd_db_open(&o, &dead) ? 0 : wd_db_exec(dead, "SELECT id FROM nowhere_t", 0, NULL, NULL);
+	wd_db_close(dead);
+	wd_span_deactivate(prev);
+	const struct wd_span_context *sc = wd_span_context(root);
+	char t[33], sp[17];
+	hex(sc->trace_id, 16, t);
+	hex(sc->span_id, 8, sp);
+	printf("root %s %s\n", t, sp);
+	wd_span_end(root);
+	if (dup != WD_DB_EUNIQUE)
+		printf("duplicate insert returned %d\n", dup);
+	if (refused != WD_EUNAVAIL)
+		printf("call to a closed port returned %d\n", refused);
+	return rc || dup != WD_DB_EUNIQUE || refused != WD_EUNAVAIL;
 }
 
 int main(int argc, char **argv)
@@ -525,13 +609,16 @@ int main(int argc, char **argv)
 	}
 	struct wd_buf err = WD_BUF_INIT;
 	if (wd_cfg_load(wd_log_cfg, NULL, NULL, &err) || wd_cfg_load(wd_db_cfg, NULL, NULL, &err) ||
-	    wd_db_cfg_check(&err)) {
+	    wd_db_cfg_check(&err) || wd_cfg_load(wd_otel_cfg, NULL, NULL, &err) ||
+	    wd_otel_cfg_check(&err)) {
 		fputs(err.ptr, stderr);
 		wd_buf_release(&err);
 		return 2;
 	}
 	wd_buf_release(&err);
 	wd_log_init("db-driver", 2);
+	if (wd_otel_init("db-driver"))
+		return 2;
 	struct wd_db_opts o;
 	wd_db_opts_from_cfg(&o);
 	o.application_name = "db-driver";
@@ -549,6 +636,18 @@ int main(int argc, char **argv)
 		rc = cmd_load(argc - 2, argv + 2);
 	else if (!strcmp(cmd, "bench"))
 		rc = cmd_bench(argc - 2, argv + 2);
+	else if (!strcmp(cmd, "wait") && argc > 2) {
+		rc = wd_db_wait_ready(db, atoll(argv[2]));
+		if (!rc)
+			rc = wd_db_exec(db, "SELECT 1", 0, NULL, NULL);
+		if (rc)
+			print_error(rc);
+		else
+			printf("ready\n");
+		rc = rc ? 1 : 0;
+	} else if (!strcmp(cmd, "spans"))
+		rc = cmd_spans();
 	wd_db_close(db);
+	wd_otel_shutdown(5000);
 	return rc;
 }

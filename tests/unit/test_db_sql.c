@@ -8,8 +8,8 @@ static void describe(const char *sql, const char *op, const char *table)
 	char o[32], t[64];
 	wd_db_describe(sql, o, sizeof(o), t, sizeof(t));
 	if (strcmp(o, op) || strcmp(t, table))
-		unit_fail(__FILE__, __LINE__, "describe(%s) = \"%s\" \"%s\", want \"%s\" \"%s\"", sql,
-			  o, t, op, table);
+		unit_fail(__FILE__, __LINE__, "describe(%s) = \"%s\" \"%s\", want \"%s\" \"%s\"",
+		          sql, o, t, op, table);
 }
 
 TEST(db_describe_basic)
@@ -21,10 +21,10 @@ TEST(db_describe_basic)
 	describe("  \n\tupdate ONLY public.stocks set quantity = 0", "UPDATE", "public.stocks");
 	describe("delete from only \"Odd \"\"Name\"\"\"", "DELETE", "Odd \"Name\"");
 	describe("SELECT * FROM \"my schema\".\"T\" t JOIN x ON true", "SELECT", "my schema.T");
-	describe("INSERT INTO stocks AS s (wood_type) VALUES ($1) ON CONFLICT DO NOTHING",
-		 "INSERT", "stocks");
+	describe("INSERT INTO stocks AS s (wood_type) VALUES ($1) ON CONFLICT DO NOTHING", "INSERT",
+	         "stocks");
 	describe("MERGE INTO stocks s USING x ON true WHEN MATCHED THEN DO NOTHING", "MERGE",
-		 "stocks");
+	         "stocks");
 }
 
 TEST(db_describe_tricky)
@@ -40,7 +40,7 @@ TEST(db_describe_tricky)
 	describe("SELECT 1 UNION SELECT 2 FROM t", "SELECT", "");
 	describe("WITH x AS (SELECT * FROM a) UPDATE b SET v = 1", "UPDATE", "b");
 	describe("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r",
-		 "SELECT", "r");
+	         "SELECT", "r");
 	describe("BEGIN ISOLATION LEVEL SERIALIZABLE", "BEGIN", "");
 	describe("CREATE TABLE IF NOT EXISTS t (id int)", "CREATE", "");
 	describe("SELECT pg_advisory_lock(1)", "SELECT", "");
@@ -81,7 +81,7 @@ TEST(db_redact)
 {
 	char out[256];
 	wd_db_redact("postgresql://postgres:yourpassword@localhost:5432/mydatabase", out,
-		     sizeof(out));
+	             sizeof(out));
 	EXPECT_STR(out, "postgresql://postgres:***@localhost:5432/mydatabase");
 	wd_db_redact("postgres://u:p@ss@h/db?sslmode=off&password=x&a=b", out, sizeof(out));
 	EXPECT_STR(out, "postgres://u:***@h/db?sslmode=off&password=***&a=b");
