@@ -58,3 +58,29 @@ roles_cleanup() {
 	for n in "${!ROLE_PID[@]}"; do role_stop "$n"; done
 	if declare -F pg_cleanup >/dev/null; then pg_cleanup; fi
 }
+
+# role_up NAME PORTVAR PATH [VAR=value ...]: starts NAME on a free port given in PORTVAR
+# and waits until http://127.0.0.1:PORT/PATH answers 2xx; sets ROLE_PORT. Another suite
+# may take the port between the probe and the bind, so a role that exits at once is
+# started again on another port (5 tries).
+role_up() {
+	local name=$1 var=$2 path=$3 try i
+	shift 3
+	for try in 1 2 3 4 5; do
+		ROLE_PORT=$(free_port) || return 1
+		role_start "$name" "$var=$ROLE_PORT" "$@"
+		for ((i = 0; i < 300; i++)); do
+			curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$ROLE_PORT$path" && return 0
+			kill -0 "${ROLE_PID[$name]}" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "${ROLE_PID[$name]}" 2>/dev/null; then
+			echo "$name not ready after 30 s on port $ROLE_PORT" >&2
+			return 1
+		fi
+		wait "${ROLE_PID[$name]}" 2>/dev/null
+		unset "ROLE_PID[$name]"
+	done
+	echo "$name did not start: $(tail -n 3 "$WD_TEST_TMP/$name.log")" >&2
+	return 1
+}

@@ -5,10 +5,8 @@
 . tests/lib/role.sh
 . tests/lib/api.sh
 pg_start
-port=$(free_port)
-role_start order DATABASE_URL="$PG_URL" PORT="$port" ERROR_RATE=0 OTEL_SDK_DISABLED=true
-role_wait_ready "http://127.0.0.1:$port/ready" || fail "order not ready: $(cat "$WD_TEST_TMP/order.log")"
-u=http://127.0.0.1:$port
+role_up order PORT /ready DATABASE_URL="$PG_URL" ERROR_RATE=0 OTEL_SDK_DISABLED=true || fail "order not ready: $(cat "$WD_TEST_TMP/order.log")"
+u=http://127.0.0.1:$ROLE_PORT
 LAST="health"; call GET /health; want 200 '{"status":"healthy","service":"order"}'
 LAST="create"; call POST /orders '{"wood_type": "oak", "quantity": 42}'
 want 201 '{"id":1,"order_status":"registered","quantity":42,"wood_type":"oak"}'

@@ -4,10 +4,8 @@
 . tests/lib/role.sh
 . tests/lib/api.sh
 pg_start
-port=$(free_port)
-role_start stock DATABASE_URL="$PG_URL" PORT="$port" ERROR_RATE=0 OTEL_SDK_DISABLED=true
-role_wait_ready "http://127.0.0.1:$port/ready" || fail "stock not ready: $(cat "$WD_TEST_TMP/stock.log")"
-u=http://127.0.0.1:$port
+role_up stock PORT /ready DATABASE_URL="$PG_URL" ERROR_RATE=0 OTEL_SDK_DISABLED=true || fail "stock not ready: $(cat "$WD_TEST_TMP/stock.log")"
+u=http://127.0.0.1:$ROLE_PORT
 LAST="health"; call GET /health; want 200 '{"status":"healthy","service":"stock"}'
 LAST="create"; call POST /stocks '{"wood_type": "maple", "quantity": 10}'
 want 201 '{"quantity":10,"wood_type":"maple"}'

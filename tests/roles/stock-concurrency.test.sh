@@ -5,10 +5,8 @@
 . tests/lib/role.sh
 . tests/lib/api.sh
 pg_start
-port=$(free_port)
-role_start stock DATABASE_URL="$PG_URL" PORT="$port" ERROR_RATE=0 OTEL_SDK_DISABLED=true
-role_wait_ready "http://127.0.0.1:$port/ready" || fail "stock not ready"
-u=http://127.0.0.1:$port
+role_up stock PORT /ready DATABASE_URL="$PG_URL" ERROR_RATE=0 OTEL_SDK_DISABLED=true || fail "stock not ready"
+u=http://127.0.0.1:$ROLE_PORT
 LAST="seed"; call POST /stocks '{"wood_type": "oak", "quantity": 37}'; want 201 '{"quantity":37,"wood_type":"oak"}'
 # 100 concurrent decreases (60 of 1, 40 of 2) against 37: exactly 37 units leave.
 pids=()
