@@ -16,6 +16,7 @@
 #include "kafka_int.h"
 #include "woodctl/kafka.h"
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 #include "woodctl/run.h"
 
 #define POLL_MS 100
@@ -28,6 +29,7 @@ struct wd_kafka_consumer {
 	rd_kafka_t *rk;
 	struct wd_kafka_producer *dlq; /* created on the first dead letter */
 	char *group;
+	char server_address[256];
 	char **topics;
 	size_t ntopics;
 	wd_kafka_handler_fn handler;
@@ -147,6 +149,8 @@ int wd_kafka_consumer_new(const struct wd_kafka_consumer_opts *o, struct wd_kafk
 	/* Rebalance and commit callbacks then run inside rd_kafka_consumer_poll. */
 	rd_kafka_poll_set_consumer(c->rk);
 	c->group = xstrdup(o->group);
+	int64_t port;
+	wd_kafka_server_address(c->server_address, sizeof(c->server_address), &port);
 	c->ntopics = o->ntopics;
 	c->topics = xcalloc(o->ntopics, sizeof(char *));
 	rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)o->ntopics);
@@ -364,6 +368,65 @@ static const char *result_name(enum wd_kafka_result r)
 	return "?";
 }
 
+/* The carrier getter for wd_prop_extract: header values are not NUL-terminated, so each
+ * one asked for is copied (freed with the carrier). */
+struct header_carrier {
+	const rd_kafka_message_t *m;
+	char *copies[8];
+	int n;
+};
+
+static const char *header_get(void *carrier, const char *key)
+{
+	struct header_carrier *hc = carrier;
+	rd_kafka_headers_t *hdrs;
+	const void *val;
+	size_t sz;
+	if (hc->n >= (int)WD_ARRAY_LEN(hc->copies) || rd_kafka_message_headers(hc->m, &hdrs) ||
+	    rd_kafka_header_get_last(hdrs, key, &val, &sz) || !val)
+		return NULL;
+	return hc->copies[hc->n++] = xstrndup(val, sz);
+}
+
+/*
+ * The CONSUMER span "process {topic}" starts a new trace and LINKS to the message's
+ * creation context (the producer's span, from the headers) rather than being its child:
+ * messaging semconv's default, because processing is a separate operation that may
+ * happen much later, again after a redelivery, or several times; a parent would stretch
+ * the producer's trace over all of that. The link keeps the two navigable both ways. The
+ * message's baggage is made current too, so calls made by the handler carry it on.
+ */
+static struct wd_span *process_span_start(struct wd_kafka_consumer *c,
+                                          const rd_kafka_message_t *rkm,
+                                          const struct wd_kafka_msg *m)
+{
+	struct header_carrier hc = {.m = rkm};
+	struct wd_prop_context pc;
+	wd_prop_extract(&hc, header_get, &pc);
+	for (int i = 0; i < hc.n; i++)
+		free(hc.copies[i]);
+	char part[16], name[300];
+	snprintf(part, sizeof(part), "%d", (int)m->partition);
+	snprintf(name, sizeof(name), "process %s", m->topic);
+	struct wd_attr a[10];
+	size_t na = 0;
+	a[na++] = WD_A_STR("messaging.system", "kafka");
+	a[na++] = WD_A_STR("messaging.operation.name", "process");
+	a[na++] = WD_A_STR("messaging.operation.type", "process");
+	a[na++] = WD_A_STR("messaging.destination.name", m->topic);
+	a[na++] = WD_A_STR("messaging.consumer.group.name", c->group);
+	a[na++] = WD_A_STR("messaging.destination.partition.id", part);
+	a[na++] = WD_A_INT("messaging.kafka.offset", m->offset);
+	a[na++] = WD_A_STR("server.address", c->server_address);
+	if (m->key)
+		a[na++] = WD_A_STR("messaging.kafka.message.key", m->key);
+	struct wd_span *span = wd_span_start_root(name, WD_SPAN_CONSUMER, a, na);
+	if (pc.has_parent)
+		wd_span_add_link(span, &pc.parent, NULL, 0);
+	wd_baggage_set_current(pc.baggage[0] ? pc.baggage : NULL);
+	return span;
+}
+
 /* Runs the handler on one message until its outcome is final, the partition is taken
  * away, or the process stops; stores the offset only in the first case. */
 static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
@@ -381,11 +444,11 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 	rd_kafka_timestamp_type_t tstype;
 	m.timestamp_ms = rd_kafka_message_timestamp(rkm, &tstype);
 	atomic_fetch_add(&c->consumed, 1);
-	/*
-	 * Instrumentation seam: the CONSUMER span "process {topic}" starts here, linked to
-	 * the creation context found in the headers, and stays current around every handler
-	 * call below so that what the handler calls becomes its children.
-	 */
+	char *saved_baggage = xstrdup(wd_baggage_current());
+	struct wd_span *span = process_span_start(c, rkm, &m);
+	/* Current for the whole dispatch: what the handler calls, and the dead-letter send,
+	 * become its children. */
+	struct wd_span *prev = wd_span_activate(span);
 	int retries = 0, blocks = 0;
 	for (;;) {
 		m.attempt++;
@@ -395,9 +458,10 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 		if (r == WD_KAFKA_DONE) {
 			atomic_fetch_add(&c->done, 1);
 			store(c, rkm);
-			return;
+			break;
 		}
 		if (r == WD_KAFKA_REJECT || (r == WD_KAFKA_RETRY && retries >= c->max_retries)) {
+			const char *type = r == WD_KAFKA_REJECT ? "rejected" : "retries_exhausted";
 			if (r == WD_KAFKA_RETRY) {
 				char why[sizeof(m.reason)];
 				snprintf(why, sizeof(why), "gave up after %d attempts: %s",
@@ -405,9 +469,12 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 				         m.reason[0] ? m.reason : "handler asked for a retry");
 				memcpy(m.reason, why, sizeof(why));
 			}
+			wd_span_record_error(span, type,
+			                     m.reason[0] ? m.reason : "rejected by the handler");
+			/* The dead letter's own "send {topic}.dlq" span is a child of this one. */
 			if (!dead_letter(c, rkm, &m))
 				store(c, rkm);
-			return;
+			break;
 		}
 		if (r == WD_KAFKA_RETRY) {
 			wait_ms = backoff(c, ++retries);
@@ -416,6 +483,10 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 			retries = 0;
 		}
 		atomic_fetch_add(&c->retried, 1);
+		struct wd_attr ea[] = {
+		    WD_A_INT("attempt", m.attempt), WD_A_STR("outcome", result_name(r)),
+		    WD_A_STR("reason", m.reason), WD_A_INT("backoff_ms", wait_ms)};
+		wd_span_add_event(span, "retry", ea, WD_ARRAY_LEN(ea));
 		struct wd_log_field f[] = {
 		    WD_LF_S("topic", m.topic), WD_LF_I("partition", m.partition),
 		    WD_LF_I("offset", m.offset), WD_LF_I("attempt", m.attempt)};
@@ -423,9 +494,18 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 		        "message %s[%d]@%lld not processed (%s: %s); retrying in %lld ms", m.topic,
 		        (int)m.partition, (long long)m.offset, result_name(r),
 		        m.reason[0] ? m.reason : "no reason given", (long long)wait_ms);
-		if (hold(c, rkm, wait_ms))
-			return;
+		int rc = hold(c, rkm, wait_ms);
+		if (rc) {
+			wd_span_record_error(span, rc == WD_ESTOPPED ? "stopped" : "revoked",
+			                     "left uncommitted; it will be delivered again");
+			break;
+		}
 	}
+	wd_span_set_int(span, "woodctl.kafka.attempts", m.attempt);
+	wd_span_deactivate(prev);
+	wd_span_end(span);
+	wd_baggage_set_current(*saved_baggage ? saved_baggage : NULL);
+	free(saved_baggage);
 }
 
 static int handle_error(struct wd_kafka_consumer *c, const rd_kafka_message_t *m)

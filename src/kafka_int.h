@@ -19,6 +19,10 @@ extern int64_t wd_kafka_flush_ms_cfg;
  * group.id. NULL (logged) when librdkafka refuses a value. */
 rd_kafka_conf_t *wd_kafka_conf_new(enum wd_kafka_client kind, const char *group);
 
+/* The first bootstrap server's host and port (9092 when not given), for server.address
+ * and server.port. */
+void wd_kafka_server_address(char *host, size_t hostsz, int64_t *port);
+
 /* rd_kafka_new that logs its failure; takes conf in every case. */
 rd_kafka_t *wd_kafka_client_new(rd_kafka_conf_t *conf, rd_kafka_type_t type);
 

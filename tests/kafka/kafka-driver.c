@@ -25,6 +25,7 @@
 
 #include "woodctl/kafka.h"
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 #include "woodctl/run.h"
 
 struct opts {
@@ -248,15 +249,19 @@ int main(int argc, char **argv)
 	struct wd_buf err = WD_BUF_INIT;
 	int bad = wd_cfg_load(wd_log_cfg, NULL, NULL, &err);
 	wd_log_init("kafka-driver", STDERR_FILENO);
-	bad += wd_cfg_load(wd_kafka_cfg, NULL, NULL, &err);
-	if (!bad)
-		bad = wd_kafka_cfg_check(&err);
+	int kbad = wd_cfg_load(wd_kafka_cfg, NULL, NULL, &err);
+	bad += kbad ? kbad : wd_kafka_cfg_check(&err);
+	int obad = wd_cfg_load(wd_otel_cfg, NULL, NULL, &err);
+	bad += obad ? obad : wd_otel_cfg_check(&err);
 	if (bad) {
 		fputs(err.ptr, stderr);
 		wd_buf_release(&err);
 		return 2;
 	}
 	wd_buf_release(&err);
+	/* Telemetry as a role gets it (OTEL_* settings; OTEL_SDK_DISABLED=true turns it off). */
+	if (wd_otel_init("kafka-driver"))
+		return 2;
 	int rc = !strcmp(mode, "produce") ? produce(&o) : consume(&o);
 	wd_run_shutdown();
 	return rc;

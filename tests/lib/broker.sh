@@ -12,6 +12,8 @@
 KDRV=$(dirname "$WOODCTL")/tests/kafka/kafka-driver
 export KAFKA_PROP_SESSION_TIMEOUT_MS=3000 KAFKA_PROP_HEARTBEAT_INTERVAL_MS=500
 export LOG_FORMAT=json
+# Test programs export telemetry only in the cases that start a receiver for it.
+export OTEL_SDK_DISABLED=${OTEL_SDK_DISABLED:-true}
 BROKER_PID=
 
 broker_stop() {
