@@ -20,9 +20,10 @@ STATIC_PKGS="liblz4-dev libzstd-dev libsasl2-dev libkrb5-dev libldap-dev libnght
  librtmp-dev libssh2-1-dev libpsl-dev libidn2-dev libunistring-dev libbrotli-dev
  libkeyutils-dev libgnutls28-dev libgmp-dev nettle-dev libtasn1-6-dev libp11-kit-dev
  libsqlite3-dev libdb5.3-dev libmariadb-dev"
-# Tests: a real PostgreSQL, kcat, node for the independent OTLP decoder, protoc.
+# Tests: a real PostgreSQL, kcat, node for the independent OTLP decoder, protoc,
+# promtool (package prometheus) to parse our Prometheus text exposition independently.
 TEST_PKGS="postgresql-15 postgresql-client-15 kcat nodejs npm protobuf-compiler
- clang-format procps iproute2 curl ca-certificates"
+ clang-format procps iproute2 curl ca-certificates prometheus"
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 

@@ -11,6 +11,7 @@
 
 #include "http_int.h"
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 #include "woodctl/role.h"
 #include "woodctl/run.h"
 
@@ -361,11 +362,11 @@ static void h_ready(struct wd_http_req *req)
 	wd_buf_release(&why);
 }
 
-/* The Prometheus text of every instrument; WD_EUNAVAIL until the telemetry core lands. */
+/* The Prometheus text of every instrument (the metrics core renders it, always
+ * cumulative, whatever the OTLP temporality). */
 static int metrics_text(struct wd_buf *out)
 {
-	WD_UNUSED(out);
-	return WD_EUNAVAIL;
+	return wd_metrics_prometheus(out);
 }
 
 static void h_metrics(struct wd_http_req *req)

@@ -2,6 +2,7 @@
 #include "woodctl/wood.h"
 
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -190,6 +191,8 @@ void wood_idempotency_key(const char *topic, int32_t partition, int64_t offset, 
 
 void wood_simulated_failure(const char *message)
 {
+	struct wd_span *span = wd_span_current();
+	if (span)
+		wd_span_record_error(span, "SimulatedError", message);
 	wd_error("%s", message);
-	/* The span side joins when the telemetry core lands. */
 }

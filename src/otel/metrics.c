@@ -1,0 +1,966 @@
+/* metrics.c - instruments, their aggregation per attribute set, and collection. */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "metrics_int.h"
+#include "otel_int.h"
+#include "woodctl/log.h"
+
+const double wd_buckets_seconds[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+                                     0.5,   0.75, 1,     2.5,  5,     7.5, 10};
+const size_t wd_buckets_seconds_len = WD_ARRAY_LEN(wd_buckets_seconds);
+
+#define MAX_CALLBACKS 8
+#define MAX_BOUNDS 256
+#define MAX_KEY_LEN 1024
+#define MAX_ARRAY_ITEMS 128
+#define INITIAL_SLOTS 16
+
+/*
+ * One attribute set of one instrument. The key (the canonical encoding of the set) and
+ * hash never change after the series is published, so lookups read them without a lock;
+ * everything else is guarded by mu. Series are never freed: an instrument holds at most
+ * WD_METRIC_CARDINALITY_LIMIT of them and both readers need cumulative state.
+ */
+struct series {
+	uint64_t hash;
+	unsigned char *key;
+	size_t keylen;
+	pthread_mutex_t mu;
+	int64_t start_ns; /* first measurement: the start of cumulative points */
+	uint64_t n;       /* measurements so far */
+	uint64_t n_otlp;  /* n when the OTLP reader last took a delta */
+	double sum, isum; /* total and since the last OTLP delta (gauges: last value) */
+	int64_t sum_i, isum_i;
+	double min, max, imin, imax;
+	uint64_t *b, *b_otlp; /* bucket counts, and their value at the last OTLP delta */
+	/* asynchronous instruments: the observation of collection obs_gen */
+	uint64_t obs_gen;
+	double obs, obs_prev;
+	int64_t obs_i, obs_prev_i;
+};
+
+/* An open-addressing table of series, at most half full. Readers probe it without a
+ * lock; a writer grows it by publishing a copy, and keeps the outgrown one (a reader may
+ * still be probing it) until the process ends: the sizes double, so that costs at most
+ * as much again as the final table. */
+struct table {
+	struct table *outgrown;
+	size_t mask;
+	_Atomic(struct series *) slot[];
+};
+
+struct wd_instrument {
+	enum wd_instrument_kind kind;
+	bool noop;
+	bool is_int;
+	char *name, *unit, *description;
+	double *bounds;
+	size_t nbounds;
+	struct {
+		wd_observe_fn fn;
+		void *ud;
+	} cb[MAX_CALLBACKS];
+	size_t ncb;
+	pthread_mutex_t mu; /* insertions, the series list and the callbacks */
+	_Atomic(struct table *) tab;
+	struct table *outgrown;
+	struct series **all;
+	size_t nall, capall;
+	size_t nregular; /* series other than the overflow one */
+	struct series *overflow;
+	int64_t otlp_last_ns; /* start of the current OTLP delta interval */
+	atomic_uint_fast64_t dropped;
+	atomic_bool warned;
+};
+
+struct wd_observer {
+	struct wd_instrument *inst;
+	uint64_t gen;
+	int64_t now_ns;
+};
+
+/* Returned for invalid registrations: every operation on it does nothing. */
+static struct wd_instrument noop_instrument = {
+    .noop = true, .name = "", .unit = "", .description = ""};
+
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct wd_instrument *registry[WD_METRIC_MAX_INSTRUMENTS];
+static size_t nregistry;
+static int64_t sdk_start_ns;
+
+/* Collections run one at a time: callbacks need not be thread-safe, and the OTLP
+ * reader's delta bookkeeping is consistent. */
+static pthread_mutex_t collect_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t collect_gen;
+
+/* ---- Attribute sets ------------------------------------------------------------------ */
+
+/*
+ * The canonical encoding of an attribute set: attributes sorted by key, one per key (the
+ * last given wins), each as u16 key length, key, u8 type and the value (u32 length and
+ * bytes for strings, 8 bytes for numbers, 1 for bools; arrays: u32 count then elements).
+ * Equal sets encode to equal bytes whatever the order they were given in, so a series is
+ * found by hash and memcmp.
+ */
+struct enc {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void put(struct enc *e, const void *data, size_t n)
+{
+	if (n && e->len + n <= e->cap)
+		memcpy(e->p + e->len, data, n);
+	e->len += n;
+}
+
+static void put_u8(struct enc *e, uint8_t v)
+{
+	put(e, &v, 1);
+}
+
+static void put_u32(struct enc *e, uint32_t v)
+{
+	put(e, &v, 4);
+}
+
+/* Cuts a string at max bytes without splitting a UTF-8 sequence. */
+static size_t cut_len(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+static void put_str(struct enc *e, const char *s)
+{
+	size_t n = s ? cut_len(s, WD_METRIC_VALUE_MAX) : 0;
+	put_u32(e, (uint32_t)n);
+	put(e, s, n);
+}
+
+static void put_dbl(struct enc *e, double d)
+{
+	if (d == 0)
+		d = 0; /* -0.0 and 0.0 are one value */
+	put(e, &d, 8);
+}
+
+/* An attribute of a measurement in key order, with its key length measured once. */
+struct sorted {
+	const struct wd_attr *a;
+	size_t klen;
+};
+
+static bool attr_usable(const struct wd_attr *a, size_t *klen)
+{
+	if (!a->key || !a->key[0])
+		return false;
+	*klen = strnlen(a->key, MAX_KEY_LEN + 1);
+	if (*klen > MAX_KEY_LEN)
+		return false;
+	if (a->type == WD_ATTR_STR)
+		return a->v.s != NULL;
+	if (a->type > WD_ATTR_BOOL_ARRAY)
+		return false;
+	if (a->type >= WD_ATTR_STR_ARRAY && a->v.a.n && !a->v.a.items)
+		return false;
+	return true;
+}
+
+static void put_attr(struct enc *e, const struct sorted *x)
+{
+	const struct wd_attr *a = x->a;
+	uint16_t kl = (uint16_t)x->klen;
+	put(e, &kl, 2);
+	put(e, a->key, kl);
+	put_u8(e, (uint8_t)a->type);
+	size_t n = a->v.a.n < MAX_ARRAY_ITEMS ? a->v.a.n : MAX_ARRAY_ITEMS;
+	switch (a->type) {
+	case WD_ATTR_STR: put_str(e, a->v.s); break;
+	case WD_ATTR_BOOL: put_u8(e, a->v.b); break;
+	case WD_ATTR_INT: put(e, &a->v.i, 8); break;
+	case WD_ATTR_DOUBLE: put_dbl(e, a->v.d); break;
+	case WD_ATTR_STR_ARRAY:
+		put_u32(e, (uint32_t)n);
+		for (size_t k = 0; k < n; k++)
+			put_str(e, ((const char *const *)a->v.a.items)[k]);
+		break;
+	case WD_ATTR_INT_ARRAY:
+		put_u32(e, (uint32_t)n);
+		put(e, a->v.a.items, n * 8);
+		break;
+	case WD_ATTR_DOUBLE_ARRAY:
+		put_u32(e, (uint32_t)n);
+		for (size_t k = 0; k < n; k++)
+			put_dbl(e, ((const double *)a->v.a.items)[k]);
+		break;
+	case WD_ATTR_BOOL_ARRAY:
+		put_u32(e, (uint32_t)n);
+		for (size_t k = 0; k < n; k++)
+			put_u8(e, ((const bool *)a->v.a.items)[k]);
+		break;
+	}
+}
+
+static int key_cmp(const struct sorted *x, const struct sorted *y)
+{
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->a->key, y->a->key, n);
+	return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/* Sorts the usable attributes by key into out (stable); returns how many. */
+static size_t attrs_sort(const struct wd_attr *attrs, size_t nattrs, struct sorted *out)
+{
+	size_t n = 0, klen;
+	for (size_t i = 0; i < nattrs && n < WD_METRIC_MAX_ATTRS; i++) {
+		if (!attr_usable(&attrs[i], &klen))
+			continue;
+		struct sorted x = {&attrs[i], klen};
+		size_t j = n++;
+		while (j > 0 && key_cmp(&out[j - 1], &x) > 0) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = x;
+	}
+	return n;
+}
+
+/* Encodes into buf (cap bytes); returns the full length, which may exceed cap. */
+static size_t attrs_encode(const struct sorted *x, size_t n, unsigned char *buf, size_t cap)
+{
+	struct enc e = {buf, 0, cap};
+	for (size_t k = 0; k < n; k++) {
+		/* Of equal keys the last given wins; the sort kept them in given order. */
+		if (k + 1 < n && !key_cmp(&x[k], &x[k + 1]))
+			continue;
+		put_attr(&e, &x[k]);
+	}
+	return e.len;
+}
+
+/* Two independent multiply chains over 16-byte steps, so the CPU overlaps them. Not a
+ * defence against crafted collisions: an instrument holds at most 2000 series anyway. */
+static uint64_t hash_bytes(const unsigned char *p, size_t n)
+{
+	uint64_t h1 = 0x9E3779B97F4A7C15ull ^ n, h2 = 0xC2B2AE3D27D4EB4Full, w1, w2;
+	for (; n >= 16; p += 16, n -= 16) {
+		memcpy(&w1, p, 8);
+		memcpy(&w2, p + 8, 8);
+		h1 = (h1 ^ w1) * 0xff51afd7ed558ccdull;
+		h2 = (h2 ^ w2) * 0xc4ceb9fe1a85ec53ull;
+		h1 ^= h1 >> 32;
+		h2 ^= h2 >> 29;
+	}
+	if (n >= 8) {
+		memcpy(&w1, p, 8);
+		h1 = (h1 ^ w1) * 0xff51afd7ed558ccdull;
+		h1 ^= h1 >> 32;
+		p += 8;
+		n -= 8;
+	}
+	w2 = 0;
+	memcpy(&w2, p, n);
+	h2 = (h2 ^ w2) * 0xc4ceb9fe1a85ec53ull;
+	uint64_t h = (h1 ^ (h2 >> 31) ^ (h2 << 33)) * 0x9E3779B97F4A7C15ull;
+	return h ^ (h >> 29);
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+bool wd_mattr_next(const unsigned char **pp, const unsigned char *end, struct wd_mattr *a)
+{
+	const unsigned char *p = *pp;
+	if (p >= end)
+		return false;
+	uint16_t kl;
+	memcpy(&kl, p, 2);
+	memset(a, 0, sizeof(*a));
+	a->key = (const char *)p + 2;
+	a->key_len = kl;
+	p += 2 + kl;
+	a->type = (enum wd_attr_type) * p++;
+	switch (a->type) {
+	case WD_ATTR_STR:
+		a->s_len = get_u32(p);
+		a->s = (const char *)p + 4;
+		p += 4 + a->s_len;
+		break;
+	case WD_ATTR_BOOL: a->b = *p++; break;
+	case WD_ATTR_INT:
+		memcpy(&a->i, p, 8);
+		p += 8;
+		break;
+	case WD_ATTR_DOUBLE:
+		memcpy(&a->d, p, 8);
+		p += 8;
+		break;
+	default: /* arrays */
+		a->n = get_u32(p);
+		a->el = p + 4;
+		p += 4;
+		if (a->type == WD_ATTR_STR_ARRAY)
+			for (size_t k = 0; k < a->n; k++)
+				p += 4 + get_u32(p);
+		else
+			p += a->n * (a->type == WD_ATTR_BOOL_ARRAY ? 1 : 8);
+		break;
+	}
+	*pp = p;
+	return true;
+}
+
+void wd_mattr_elem(const struct wd_mattr *arr, size_t k, struct wd_mattr *out)
+{
+	const unsigned char *p = arr->el;
+	memset(out, 0, sizeof(*out));
+	switch (arr->type) {
+	case WD_ATTR_STR_ARRAY:
+		while (k--)
+			p += 4 + get_u32(p);
+		out->type = WD_ATTR_STR;
+		out->s_len = get_u32(p);
+		out->s = (const char *)p + 4;
+		break;
+	case WD_ATTR_INT_ARRAY:
+		out->type = WD_ATTR_INT;
+		memcpy(&out->i, p + 8 * k, 8);
+		break;
+	case WD_ATTR_DOUBLE_ARRAY:
+		out->type = WD_ATTR_DOUBLE;
+		memcpy(&out->d, p + 8 * k, 8);
+		break;
+	default:
+		out->type = WD_ATTR_BOOL;
+		out->b = p[k];
+		break;
+	}
+}
+
+void wd_metrics_encode_attrs(const struct wd_attr *attrs, size_t nattrs, struct wd_buf *out)
+{
+	struct sorted x[WD_METRIC_MAX_ATTRS];
+	size_t n = attrs ? attrs_sort(attrs, nattrs, x) : 0;
+	size_t len = attrs_encode(x, n, NULL, 0);
+	unsigned char *p = xmalloc(len ? len : 1);
+	attrs_encode(x, n, p, len);
+	wd_buf_add(out, p, len);
+	free(p);
+}
+
+/* ---- Series tables ------------------------------------------------------------------- */
+
+static struct series *table_find(const struct table *t, uint64_t h, const unsigned char *key,
+                                 size_t kl)
+{
+	if (!t)
+		return NULL;
+	for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+		struct series *s = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+		if (!s)
+			return NULL;
+		if (s->hash == h && s->keylen == kl && !memcmp(s->key, key, kl))
+			return s;
+	}
+}
+
+static void table_put(struct table *t, struct series *s)
+{
+	size_t i = s->hash & t->mask;
+	while (atomic_load_explicit(&t->slot[i], memory_order_relaxed))
+		i = (i + 1) & t->mask;
+	atomic_store_explicit(&t->slot[i], s, memory_order_release);
+}
+
+static struct table *table_new(size_t nslots)
+{
+	struct table *t = xcalloc(1, sizeof(*t) + nslots * sizeof(t->slot[0]));
+	t->mask = nslots - 1;
+	return t;
+}
+
+/* Adds a new series; inst->mu held. */
+static void series_insert(struct wd_instrument *inst, struct series *s)
+{
+	struct table *t = atomic_load_explicit(&inst->tab, memory_order_relaxed);
+	if (!t || (inst->nall + 1) * 2 > t->mask + 1) {
+		struct table *nt = table_new(t ? (t->mask + 1) * 2 : INITIAL_SLOTS);
+		for (size_t i = 0; i < inst->nall; i++)
+			table_put(nt, inst->all[i]);
+		if (t) {
+			t->outgrown = inst->outgrown;
+			inst->outgrown = t;
+		}
+		atomic_store_explicit(&inst->tab, nt, memory_order_release);
+		t = nt;
+	}
+	if (inst->nall == inst->capall) {
+		inst->capall = inst->capall ? inst->capall * 2 : 8;
+		inst->all = xrealloc(inst->all, inst->capall * sizeof(inst->all[0]));
+	}
+	inst->all[inst->nall++] = s;
+	table_put(t, s);
+}
+
+static struct series *series_new(const struct wd_instrument *inst, uint64_t h,
+                                 const unsigned char *key, size_t kl, int64_t now)
+{
+	struct series *s = xcalloc(1, sizeof(*s));
+	s->hash = h;
+	s->key = xmalloc(kl ? kl : 1);
+	memcpy(s->key, key, kl);
+	s->keylen = kl;
+	pthread_mutex_init(&s->mu, NULL);
+	s->start_ns = now;
+	s->min = s->imin = INFINITY;
+	s->max = s->imax = -INFINITY;
+	if (inst->kind == WD_HISTOGRAM)
+		s->b = xcalloc(inst->nbounds + 1, sizeof(uint64_t));
+	return s;
+}
+
+/* The series that takes measurements beyond the cardinality limit; inst->mu held. */
+static struct series *overflow_series(struct wd_instrument *inst, int64_t now)
+{
+	if (inst->overflow)
+		return inst->overflow;
+	struct wd_attr a = WD_A_BOOL("otel.metric.overflow", true);
+	struct sorted x = {&a, strlen(a.key)};
+	unsigned char buf[64];
+	size_t kl = attrs_encode(&x, 1, buf, sizeof(buf));
+	uint64_t h = hash_bytes(buf, kl);
+	struct series *s =
+	    table_find(atomic_load_explicit(&inst->tab, memory_order_relaxed), h, buf, kl);
+	if (!s) {
+		s = series_new(inst, h, buf, kl, now);
+		series_insert(inst, s);
+	}
+	inst->overflow = s;
+	return s;
+}
+
+/* Finds or creates the series of an encoded attribute set (the overflow series once the
+ * instrument is at its cardinality limit). */
+static struct series *series_get(struct wd_instrument *inst, const unsigned char *key, size_t kl)
+{
+	uint64_t h = hash_bytes(key, kl);
+	struct series *s =
+	    table_find(atomic_load_explicit(&inst->tab, memory_order_acquire), h, key, kl);
+	if (s)
+		return s;
+	int64_t now = wd_now_ns();
+	pthread_mutex_lock(&inst->mu);
+	s = table_find(atomic_load_explicit(&inst->tab, memory_order_relaxed), h, key, kl);
+	if (!s) {
+		if (inst->nregular >= WD_METRIC_CARDINALITY_LIMIT - 1) {
+			s = overflow_series(inst, now);
+		} else {
+			s = series_new(inst, h, key, kl, now);
+			series_insert(inst, s);
+			inst->nregular++;
+		}
+	}
+	pthread_mutex_unlock(&inst->mu);
+	return s;
+}
+
+/* Encodes attrs (on the stack when small) and returns their series. */
+static struct series *series_for(struct wd_instrument *inst, const struct wd_attr *attrs,
+                                 size_t nattrs)
+{
+	struct sorted x[WD_METRIC_MAX_ATTRS];
+	unsigned char stack[512];
+	size_t n = attrs ? attrs_sort(attrs, nattrs, x) : 0;
+	size_t kl = attrs_encode(x, n, stack, sizeof(stack));
+	if (kl <= sizeof(stack))
+		return series_get(inst, stack, kl);
+	unsigned char *heap = xmalloc(kl);
+	attrs_encode(x, n, heap, kl);
+	struct series *s = series_get(inst, heap, kl);
+	free(heap);
+	return s;
+}
+
+/* ---- Registration -------------------------------------------------------------------- */
+
+/* OTel instrument name syntax: a letter, then up to 254 of [A-Za-z0-9_.-/]. */
+static bool name_valid(const char *name)
+{
+	if (!name || !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
+		return false;
+	size_t n = 1;
+	for (const char *p = name + 1; *p; p++, n++) {
+		char c = *p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' || c == '/';
+		if (!ok || n >= 255)
+			return false;
+	}
+	return true;
+}
+
+/* OTel unit syntax: at most 63 printable ASCII characters. */
+static bool unit_valid(const char *unit)
+{
+	size_t n = 0;
+	for (const char *p = unit; *p; p++, n++)
+		if (*p < 0x20 || *p > 0x7e || n >= 63)
+			return false;
+	return true;
+}
+
+static bool bounds_valid(const double *b, size_t n)
+{
+	if (n > MAX_BOUNDS)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(b[i]) || (i > 0 && !(b[i] > b[i - 1])))
+			return false;
+	return true;
+}
+
+static bool kind_async(enum wd_instrument_kind k)
+{
+	return k == WD_OBS_COUNTER || k == WD_OBS_UPDOWN || k == WD_OBS_GAUGE;
+}
+
+static struct wd_instrument *registry_find(const char *name)
+{
+	for (size_t i = 0; i < nregistry; i++)
+		if (!strcasecmp(registry[i]->name, name))
+			return registry[i];
+	return NULL;
+}
+
+static struct wd_instrument *instrument_get(enum wd_instrument_kind kind, const char *name,
+                                            const char *unit, const char *description, bool is_int,
+                                            const double *bounds, size_t nbounds, wd_observe_fn fn,
+                                            void *ud)
+{
+	struct wd_instrument *inst = &noop_instrument;
+	if (!name_valid(name)) {
+		wd_error("cannot create instrument '%s': a name is a letter then up to 254 of "
+		         "letters, digits, '_', '.', '-' and '/'",
+		         name ? name : "(null)");
+		return inst;
+	}
+	if ((unsigned)kind > WD_OBS_GAUGE || kind_async(kind) != (fn != NULL)) {
+		wd_error("cannot create instrument '%s': %s", name,
+		         (unsigned)kind > WD_OBS_GAUGE ? "unknown kind"
+		         : fn                          ? "a synchronous kind takes no callback"
+		                                       : "an asynchronous kind needs a callback");
+		return inst;
+	}
+	if (!unit)
+		unit = "";
+	if (!unit_valid(unit)) {
+		wd_error("cannot create instrument '%s' with unit '%s': a unit is at most 63 "
+		         "printable ASCII characters",
+		         name, unit);
+		return inst;
+	}
+	if (kind == WD_HISTOGRAM && bounds && !bounds_valid(bounds, nbounds)) {
+		wd_error("ignoring the bucket bounds of histogram '%s': they must be finite, "
+		         "strictly increasing and at most %d; using the semconv seconds buckets",
+		         name, MAX_BOUNDS);
+		bounds = NULL;
+	}
+	if (kind == WD_HISTOGRAM && !bounds) {
+		bounds = wd_buckets_seconds;
+		nbounds = wd_buckets_seconds_len;
+	}
+
+	pthread_mutex_lock(&registry_mu);
+	if (!sdk_start_ns)
+		sdk_start_ns = wd_now_ns();
+	struct wd_instrument *old = registry_find(name);
+	if (old) {
+		if (old->kind != kind || old->is_int != is_int || strcmp(old->unit, unit))
+			wd_warn("instrument '%s' registered again with another kind, unit or value "
+			        "type; keeping the first registration",
+			        name);
+		pthread_mutex_lock(&old->mu);
+		bool known = false;
+		for (size_t i = 0; i < old->ncb; i++)
+			known |= old->cb[i].fn == fn && old->cb[i].ud == ud;
+		if (fn && !known && kind_async(old->kind) && old->ncb < MAX_CALLBACKS) {
+			old->cb[old->ncb].fn = fn;
+			old->cb[old->ncb++].ud = ud;
+		}
+		pthread_mutex_unlock(&old->mu);
+		inst = old;
+		goto out;
+	}
+	if (nregistry == WD_METRIC_MAX_INSTRUMENTS) {
+		wd_error("cannot create instrument '%s': the process already has %d instruments",
+		         name, WD_METRIC_MAX_INSTRUMENTS);
+		goto out;
+	}
+	inst = xcalloc(1, sizeof(*inst));
+	inst->kind = kind;
+	inst->is_int = is_int;
+	inst->name = xstrdup(name);
+	inst->unit = xstrdup(unit);
+	inst->description = xstrdup(description ? description : "");
+	if (kind == WD_HISTOGRAM) {
+		inst->nbounds = nbounds;
+		inst->bounds = xmalloc((nbounds ? nbounds : 1) * sizeof(double));
+		memcpy(inst->bounds, bounds, nbounds * sizeof(double));
+	}
+	if (fn) {
+		inst->cb[0].fn = fn;
+		inst->cb[0].ud = ud;
+		inst->ncb = 1;
+	}
+	pthread_mutex_init(&inst->mu, NULL);
+	inst->otlp_last_ns = wd_now_ns();
+	registry[nregistry++] = inst;
+out:
+	pthread_mutex_unlock(&registry_mu);
+	return inst;
+}
+
+struct wd_instrument *wd_instrument_new(enum wd_instrument_kind kind, const char *name,
+                                        const char *unit, const char *description, bool is_int,
+                                        const double *bounds, size_t nbounds)
+{
+	return instrument_get(kind, name, unit, description, is_int, bounds, nbounds, NULL, NULL);
+}
+
+struct wd_instrument *wd_instrument_observable(enum wd_instrument_kind kind, const char *name,
+                                               const char *unit, const char *description,
+                                               bool is_int, wd_observe_fn fn, void *ud)
+{
+	if (!fn) {
+		wd_error("cannot create instrument '%s': an asynchronous instrument needs a "
+		         "callback",
+		         name ? name : "(null)");
+		return &noop_instrument;
+	}
+	return instrument_get(kind, name, unit, description, is_int, NULL, 0, fn, ud);
+}
+
+/* ---- Measurements ---------------------------------------------------------------------- */
+
+/* Counts a refused measurement; the first one per instrument is logged. */
+static void drop(struct wd_instrument *inst, double value, const char *why)
+{
+	atomic_fetch_add_explicit(&inst->dropped, 1, memory_order_relaxed);
+	if (!atomic_exchange_explicit(&inst->warned, true, memory_order_relaxed))
+		wd_warn("dropping measurement %g of instrument '%s': %s (logged once per "
+		        "instrument)",
+		        value, inst->name, why);
+}
+
+/* Converts a value of an integer instrument; false when it does not fit. */
+static bool to_int(double v, int64_t *out)
+{
+	if (!(v > -9.2e18 && v < 9.2e18))
+		return false;
+	*out = (int64_t)llround(v);
+	return true;
+}
+
+/* The bucket of v: the first i with v <= bounds[i], else nbounds (OTel buckets are
+ * (previous bound, bound]). */
+static size_t bucket_of(const double *bounds, size_t n, double v)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v <= bounds[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+static void measure(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
+                    size_t nattrs)
+{
+	if (!inst || inst->noop || kind_async(inst->kind) || wd_otel_disabled)
+		return;
+	int64_t iv = 0;
+	if (!isfinite(value))
+		return drop(inst, value, "not a finite number");
+	if (value < 0 && (inst->kind == WD_COUNTER || inst->kind == WD_HISTOGRAM))
+		return drop(inst, value, "a counter or histogram takes no negative value");
+	if (inst->is_int && !to_int(value, &iv))
+		return drop(inst, value, "out of the 64-bit integer range");
+
+	struct series *s = series_for(inst, attrs, nattrs);
+	if (inst->kind == WD_HISTOGRAM) {
+		size_t b = bucket_of(inst->bounds, inst->nbounds, value);
+		pthread_mutex_lock(&s->mu);
+		s->n++;
+		s->b[b]++;
+		s->sum += value;
+		s->isum += value;
+		if (value < s->min)
+			s->min = value;
+		if (value > s->max)
+			s->max = value;
+		if (value < s->imin)
+			s->imin = value;
+		if (value > s->imax)
+			s->imax = value;
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->n++;
+	if (inst->kind == WD_GAUGE) {
+		s->sum = value;
+		s->sum_i = iv;
+	} else if (inst->is_int) {
+		/* Wrapping, not overflowing: a counter past 2^63 is meaningless anyway. */
+		s->sum_i = (int64_t)((uint64_t)s->sum_i + (uint64_t)iv);
+		s->isum_i = (int64_t)((uint64_t)s->isum_i + (uint64_t)iv);
+	} else {
+		s->sum += value;
+		s->isum += value;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+void wd_metric_add(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
+                   size_t nattrs)
+{
+	measure(inst, value, attrs, nattrs);
+}
+
+void wd_metric_record(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
+                      size_t nattrs)
+{
+	measure(inst, value, attrs, nattrs);
+}
+
+void wd_metric_observe(struct wd_observer *obs, double value, const struct wd_attr *attrs,
+                       size_t nattrs)
+{
+	if (!obs || !obs->inst)
+		return;
+	struct wd_instrument *inst = obs->inst;
+	int64_t iv = 0;
+	if (!isfinite(value))
+		return drop(inst, value, "not a finite number");
+	if (value < 0 && inst->kind == WD_OBS_COUNTER)
+		return drop(inst, value, "an observable counter takes no negative value");
+	if (inst->is_int && !to_int(value, &iv))
+		return drop(inst, value, "out of the 64-bit integer range");
+	struct series *s = series_for(inst, attrs, nattrs);
+	pthread_mutex_lock(&s->mu);
+	/* Reported twice in one collection: the last report wins. */
+	s->obs_gen = obs->gen;
+	s->obs = value;
+	s->obs_i = iv;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- Collection ------------------------------------------------------------------------ */
+
+/* Whether the OTLP reader exports this kind as deltas (the spec's temporality preference
+ * table: delta makes counters, histograms and observable counters delta; lowmemory only
+ * the synchronous counters and histograms; up-down counters stay cumulative). */
+static bool otlp_delta(enum wd_instrument_kind k)
+{
+	switch (wd_otel_temporality) {
+	case 1: return k == WD_COUNTER || k == WD_HISTOGRAM || k == WD_OBS_COUNTER;
+	case 2: return k == WD_COUNTER || k == WD_HISTOGRAM;
+	default: return false;
+	}
+}
+
+struct scratch {
+	struct wd_mpoint *pts;
+	size_t cap;
+	uint64_t *buckets;
+	size_t bcap;
+};
+
+/* Reads one series into p; false when the series has nothing to report to this reader. */
+static bool read_series(const struct wd_instrument *inst, struct series *s, bool delta,
+                        uint64_t gen, int64_t now, uint64_t *buckets, struct wd_mpoint *p)
+{
+	bool out = true;
+	memset(p, 0, sizeof(*p));
+	p->attrs = s->key;
+	p->attrs_len = s->keylen;
+	p->time_ns = now;
+	pthread_mutex_lock(&s->mu);
+	switch (inst->kind) {
+	case WD_COUNTER:
+	case WD_UPDOWN_COUNTER:
+		if (!delta) {
+			out = s->n > 0;
+			p->start_ns = s->start_ns;
+			p->d = s->sum;
+			p->i = s->sum_i;
+			break;
+		}
+		out = s->n != s->n_otlp;
+		p->start_ns = inst->otlp_last_ns;
+		p->d = s->isum;
+		p->i = s->isum_i;
+		s->isum = 0;
+		s->isum_i = 0;
+		s->n_otlp = s->n;
+		break;
+	case WD_GAUGE:
+		out = s->n > 0;
+		p->d = s->sum;
+		p->i = s->sum_i;
+		break;
+	case WD_HISTOGRAM:
+		p->buckets = buckets;
+		if (!delta) {
+			out = s->n > 0;
+			p->start_ns = s->start_ns;
+			p->count = s->n;
+			p->sum = s->sum;
+			p->min = s->min;
+			p->max = s->max;
+			memcpy(buckets, s->b, (inst->nbounds + 1) * sizeof(uint64_t));
+			break;
+		}
+		if (!s->b_otlp)
+			s->b_otlp = xcalloc(inst->nbounds + 1, sizeof(uint64_t));
+		out = s->n != s->n_otlp;
+		p->start_ns = inst->otlp_last_ns;
+		p->count = s->n - s->n_otlp;
+		p->sum = s->isum;
+		p->min = s->imin;
+		p->max = s->imax;
+		for (size_t i = 0; i <= inst->nbounds; i++) {
+			buckets[i] = s->b[i] - s->b_otlp[i];
+			s->b_otlp[i] = s->b[i];
+		}
+		s->n_otlp = s->n;
+		s->isum = 0;
+		s->imin = INFINITY;
+		s->imax = -INFINITY;
+		break;
+	case WD_OBS_COUNTER:
+	case WD_OBS_UPDOWN:
+	case WD_OBS_GAUGE:
+		out = s->obs_gen == gen;
+		if (!out)
+			break;
+		p->start_ns = inst->kind == WD_OBS_GAUGE ? 0 : wd_metrics_process_start_ns();
+		p->d = s->obs;
+		p->i = s->obs_i;
+		if (delta) {
+			p->start_ns = inst->otlp_last_ns;
+			p->d = s->obs - s->obs_prev;
+			p->i = (int64_t)((uint64_t)s->obs_i - (uint64_t)s->obs_prev_i);
+			s->obs_prev = s->obs;
+			s->obs_prev_i = s->obs_i;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return out;
+}
+
+static void collect_one(struct wd_instrument *inst, enum wd_metric_reader reader, uint64_t gen,
+                        int64_t now, struct scratch *sc, wd_metrics_emit_fn emit, void *ud)
+{
+	bool otlp = reader == WD_READER_OTLP;
+	bool delta = otlp && otlp_delta(inst->kind);
+	if (kind_async(inst->kind)) {
+		struct wd_observer obs = {inst, gen, now};
+		pthread_mutex_lock(&inst->mu);
+		size_t ncb = inst->ncb;
+		typeof(inst->cb[0]) cb[MAX_CALLBACKS];
+		memcpy(cb, inst->cb, sizeof(cb));
+		pthread_mutex_unlock(&inst->mu);
+		for (size_t i = 0; i < ncb; i++)
+			cb[i].fn(&obs, cb[i].ud);
+	}
+
+	/* Series created after this copy are seen by the next collection. */
+	pthread_mutex_lock(&inst->mu);
+	size_t n = inst->nall;
+	struct series **all = xmalloc((n ? n : 1) * sizeof(*all));
+	if (n)
+		memcpy(all, inst->all, n * sizeof(*all));
+	pthread_mutex_unlock(&inst->mu);
+
+	if (n > sc->cap) {
+		sc->cap = n;
+		sc->pts = xrealloc(sc->pts, n * sizeof(sc->pts[0]));
+	}
+	size_t nb = inst->nbounds + 1;
+	if (inst->kind == WD_HISTOGRAM && n * nb > sc->bcap) {
+		sc->bcap = n * nb;
+		sc->buckets = xrealloc(sc->buckets, sc->bcap * sizeof(uint64_t));
+	}
+	size_t np = 0;
+	for (size_t i = 0; i < n; i++)
+		if (read_series(inst, all[i], delta, gen, now,
+		                sc->buckets ? sc->buckets + np * nb : NULL, &sc->pts[np]))
+			np++;
+	if (delta)
+		inst->otlp_last_ns = now;
+	free(all);
+	if (!np)
+		return;
+	struct wd_minfo info = {
+	    .kind = inst->kind,
+	    .name = inst->name,
+	    .unit = inst->unit,
+	    .description = inst->description,
+	    .is_int = inst->is_int,
+	    .monotonic = inst->kind == WD_COUNTER || inst->kind == WD_OBS_COUNTER,
+	    .delta = delta,
+	    .bounds = inst->bounds,
+	    .nbounds = inst->nbounds,
+	};
+	emit(ud, &info, sc->pts, np);
+}
+
+void wd_metrics_collect(enum wd_metric_reader reader, wd_metrics_emit_fn emit, void *ud)
+{
+	if (wd_otel_disabled)
+		return;
+	pthread_mutex_lock(&collect_mu);
+	uint64_t gen = ++collect_gen;
+	int64_t now = wd_now_ns();
+	pthread_mutex_lock(&registry_mu);
+	size_t n = nregistry;
+	pthread_mutex_unlock(&registry_mu);
+	struct scratch sc = {0};
+	/* Instruments are never removed, so the first n stay valid without the lock. */
+	for (size_t i = 0; i < n; i++)
+		collect_one(registry[i], reader, gen, now, &sc, emit, ud);
+	free(sc.pts);
+	free(sc.buckets);
+	pthread_mutex_unlock(&collect_mu);
+}
+
+uint64_t wd_metrics_dropped(void)
+{
+	uint64_t total = 0;
+	pthread_mutex_lock(&registry_mu);
+	for (size_t i = 0; i < nregistry; i++)
+		total += atomic_load_explicit(&registry[i]->dropped, memory_order_relaxed);
+	pthread_mutex_unlock(&registry_mu);
+	return total;
+}
