@@ -345,6 +345,37 @@ rd_kafka_conf_t *wd_kafka_conf_new(enum wd_kafka_client kind, const char *group)
 	return conf;
 }
 
+/* ---- Metrics ------------------------------------------------------------------------ */
+
+struct wd_kafka_metrics wd_kafka_m;
+static pthread_once_t metrics_once = PTHREAD_ONCE_INIT;
+
+static void metrics_create(void)
+{
+	wd_kafka_m.sent =
+	    wd_instrument_new(WD_COUNTER, "messaging.client.sent.messages", "{message}",
+	                      "Messages the producer attempted to send (with error.type "
+	                      "when the broker did not take them)",
+	                      true, NULL, 0);
+	wd_kafka_m.send_duration = wd_instrument_new(
+	    WD_HISTOGRAM, "messaging.client.operation.duration", "s",
+	    "Time from handing a message to the producer to the broker's answer", false, NULL, 0);
+	wd_kafka_m.consumed =
+	    wd_instrument_new(WD_COUNTER, "messaging.client.consumed.messages", "{message}",
+	                      "Messages handed to the handler (first deliveries)", true, NULL, 0);
+	wd_kafka_m.process_duration = wd_instrument_new(
+	    WD_HISTOGRAM, "messaging.process.duration", "s",
+	    "Time to process a message, retries and dead-lettering included", false, NULL, 0);
+	wd_kafka_m.dead_lettered = wd_instrument_new(
+	    WD_COUNTER, "woodctl.messaging.dead_lettered.messages", "{message}",
+	    "Messages written to their topic's dead-letter topic ({topic}.dlq)", true, NULL, 0);
+}
+
+void wd_kafka_metrics_init(void)
+{
+	pthread_once(&metrics_once, metrics_create);
+}
+
 /* ---- Producer ----------------------------------------------------------------------- */
 
 /* A sync send's rendezvous with its delivery report; freed by whichever side is last. */
@@ -368,6 +399,7 @@ static void sync_release(struct sync_wait *w)
 struct send_ticket {
 	struct wd_span *span;
 	struct sync_wait *w;
+	int64_t start_ns;
 };
 
 struct wd_kafka_producer {
@@ -417,6 +449,15 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	struct send_ticket *t = m->_private;
 	if (!t)
 		return;
+	const char *topic = rd_kafka_topic_name(m->rkt);
+	struct wd_attr ma[] = {WD_A_STR("messaging.system", "kafka"),
+	                       WD_A_STR("messaging.operation.name", "send"),
+	                       WD_A_STR("messaging.destination.name", topic),
+	                       WD_A_STR("error.type", rd_kafka_err2name(m->err))};
+	size_t nma = m->err ? 4 : 3;
+	wd_metric_add(wd_kafka_m.sent, 1, ma, nma);
+	wd_metric_record(wd_kafka_m.send_duration, (double)(wd_monotonic_ns() - t->start_ns) / 1e9,
+	                 ma, nma);
 	if (t->span) {
 		if (m->err) {
 			wd_span_record_error(t->span, rd_kafka_err2name(m->err),
@@ -471,6 +512,7 @@ int wd_kafka_producer_new(struct wd_kafka_producer **out)
 	rd_kafka_conf_t *conf = wd_kafka_conf_new(WD_KAFKA_PRODUCER, NULL);
 	if (!conf)
 		return WD_EINVAL;
+	wd_kafka_metrics_init();
 	struct wd_kafka_producer *p = xcalloc(1, sizeof(*p));
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_opaque(conf, p);
@@ -525,10 +567,11 @@ static int produce(struct wd_kafka_producer *p, const char *topic, const char *k
 	struct wd_span *span = wd_span_start(name, WD_SPAN_PRODUCER, NULL, a, na);
 	wd_prop_inject(span, hdrs, header_set);
 	struct send_ticket *t = NULL;
-	if (w || wd_span_is_recording(span)) {
+	if (w || wd_span_is_recording(span) || wd_otel_enabled()) {
 		t = xcalloc(1, sizeof(*t));
 		t->w = w;
 		t->span = wd_span_is_recording(span) ? span : NULL;
+		t->start_ns = wd_monotonic_ns();
 	}
 	/* Once queued, t belongs to the delivery report (which may run at once). */
 	bool report_ends_span = t && t->span;
@@ -547,6 +590,11 @@ static int produce(struct wd_kafka_producer *p, const char *topic, const char *k
 	}
 	if (err) {
 		rd_kafka_headers_destroy(hdrs);
+		struct wd_attr ma[] = {WD_A_STR("messaging.system", "kafka"),
+		                       WD_A_STR("messaging.operation.name", "send"),
+		                       WD_A_STR("messaging.destination.name", topic),
+		                       WD_A_STR("error.type", rd_kafka_err2name(err))};
+		wd_metric_add(wd_kafka_m.sent, 1, ma, WD_ARRAY_LEN(ma));
 		wd_span_record_error(span, rd_kafka_err2name(err), rd_kafka_err2str(err));
 		wd_span_end(span);
 		free(t);

@@ -8,6 +8,7 @@
  * time, so commits cannot crowd heartbeats out of the coordinator connection), and
  * synchronous on revoke and close.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,12 @@ struct wd_kafka_consumer {
 	bool holding, held_revoked;
 	const char *held_topic;
 	int32_t held_partition;
+	struct wd_kafka_consumer *next; /* in the list the lag gauge walks */
+	/* While a message is held for a retry, librdkafka reports no position for its
+	 * (paused) partition; the lag gauge uses this instead. Guarded by live_mu. */
+	const char *held_lag_topic;
+	int32_t held_lag_partition;
+	int64_t held_lag_next;
 	/* NUL-terminated copies of the current message's key and value. */
 	char *kbuf, *vbuf;
 	size_t kcap, vcap;
@@ -128,6 +135,59 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		rd_kafka_assign(rk, NULL);
 }
 
+/* Live consumers, for the lag gauge; a consumer leaves the list before it is closed. */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct wd_kafka_consumer *live;
+static pthread_once_t lag_once = PTHREAD_ONCE_INIT;
+
+/*
+ * messaging.kafka.consumer.lag, per assigned partition: the partition's high watermark
+ * (as last seen by fetches, no network round trip) minus the next offset the application
+ * will get. Runs on the thread that collects metrics.
+ */
+static void observe_lag(struct wd_observer *obs, void *ud)
+{
+	WD_UNUSED(ud);
+	pthread_mutex_lock(&live_mu);
+	for (struct wd_kafka_consumer *c = live; c; c = c->next) {
+		rd_kafka_topic_partition_list_t *asg = NULL;
+		if (rd_kafka_assignment(c->rk, &asg) || !asg)
+			continue;
+		rd_kafka_position(c->rk, asg);
+		for (int i = 0; i < asg->cnt; i++) {
+			rd_kafka_topic_partition_t *e = &asg->elems[i];
+			int64_t lo, hi;
+			if (e->offset < 0 && c->held_lag_topic &&
+			    e->partition == c->held_lag_partition &&
+			    !strcmp(e->topic, c->held_lag_topic))
+				e->offset = c->held_lag_next;
+			if (e->offset < 0 ||
+			    rd_kafka_get_watermark_offsets(c->rk, e->topic, e->partition, &lo,
+			                                   &hi) ||
+			    hi < 0)
+				continue;
+			char part[16];
+			snprintf(part, sizeof(part), "%d", (int)e->partition);
+			struct wd_attr a[] = {WD_A_STR("messaging.system", "kafka"),
+			                      WD_A_STR("messaging.destination.name", e->topic),
+			                      WD_A_STR("messaging.destination.partition.id", part),
+			                      WD_A_STR("messaging.consumer.group.name", c->group)};
+			wd_metric_observe(obs, (double)(hi > e->offset ? hi - e->offset : 0), a,
+			                  WD_ARRAY_LEN(a));
+		}
+		rd_kafka_topic_partition_list_destroy(asg);
+	}
+	pthread_mutex_unlock(&live_mu);
+}
+
+static void lag_create(void)
+{
+	wd_instrument_observable(WD_OBS_GAUGE, "messaging.kafka.consumer.lag", "{message}",
+	                         "Messages in an assigned partition not yet delivered to the "
+	                         "handler",
+	                         true, observe_lag, NULL);
+}
+
 int wd_kafka_consumer_new(const struct wd_kafka_consumer_opts *o, struct wd_kafka_consumer **out)
 {
 	*out = NULL;
@@ -178,6 +238,12 @@ int wd_kafka_consumer_new(const struct wd_kafka_consumer_opts *o, struct wd_kafk
 	                           WD_LF_S("bootstrap", wd_kafka_bootstrap())};
 	wd_logf(WD_LOG_INFO, "kafka", f, 2, "consumer subscribed to %s%s in group '%s'",
 	        c->topics[0], c->ntopics > 1 ? " and more" : "", c->group);
+	wd_kafka_metrics_init();
+	pthread_once(&lag_once, lag_create);
+	pthread_mutex_lock(&live_mu);
+	c->next = live;
+	live = c;
+	pthread_mutex_unlock(&live_mu);
 	*out = c;
 	return 0;
 }
@@ -211,6 +277,11 @@ static int hold(struct wd_kafka_consumer *c, const rd_kafka_message_t *held, int
 	c->held_revoked = false;
 	c->held_topic = rd_kafka_topic_name(held->rkt);
 	c->held_partition = held->partition;
+	pthread_mutex_lock(&live_mu);
+	c->held_lag_topic = c->held_topic;
+	c->held_lag_partition = held->partition;
+	c->held_lag_next = held->offset + 1;
+	pthread_mutex_unlock(&live_mu);
 	int64_t deadline = wd_monotonic_ns() + ms * 1000000;
 	for (;;) {
 		if (stopping(c)) {
@@ -232,6 +303,9 @@ static int hold(struct wd_kafka_consumer *c, const rd_kafka_message_t *held, int
 			rd_kafka_message_destroy(m);
 	}
 	c->holding = false;
+	pthread_mutex_lock(&live_mu);
+	c->held_lag_topic = NULL;
+	pthread_mutex_unlock(&live_mu);
 	if (!rd_kafka_assignment(c->rk, &now) && now->cnt) {
 		rd_kafka_position(c->rk, now);
 		for (int i = 0; i < rewind->cnt; i++) {
@@ -291,7 +365,7 @@ static int64_t backoff(const struct wd_kafka_consumer *c, int n)
  * broker's acknowledgement; while that fails it keeps trying (the message must not be
  * committed unless it landed). Returns 0 once written, or what hold returned. */
 static int dead_letter(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm,
-                       const struct wd_kafka_msg *m)
+                       const struct wd_kafka_msg *m, const char *why)
 {
 	int rc = 0;
 	if (!c->dlq && (rc = wd_kafka_producer_new(&c->dlq)))
@@ -327,6 +401,11 @@ static int dead_letter(struct wd_kafka_consumer *c, const rd_kafka_message_t *rk
 		                           DLQ_SEND_MS);
 		if (!rc) {
 			atomic_fetch_add(&c->dead_lettered, 1);
+			struct wd_attr ma[] = {WD_A_STR("messaging.system", "kafka"),
+			                       WD_A_STR("messaging.destination.name", m->topic),
+			                       WD_A_STR("messaging.consumer.group.name", c->group),
+			                       WD_A_STR("error.type", why)};
+			wd_metric_add(wd_kafka_m.dead_lettered, 1, ma, WD_ARRAY_LEN(ma));
 			wd_logf(WD_LOG_WARNING, "kafka", f, 4,
 			        "message %s[%d]@%lld sent to dead-letter topic '%s': %s", m->topic,
 			        (int)m->partition, (long long)m->offset, topic, reason);
@@ -444,6 +523,17 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 	rd_kafka_timestamp_type_t tstype;
 	m.timestamp_ms = rd_kafka_message_timestamp(rkm, &tstype);
 	atomic_fetch_add(&c->consumed, 1);
+	int64_t start_ns = wd_monotonic_ns();
+	const char *error_type = NULL;
+	char part[16];
+	snprintf(part, sizeof(part), "%d", (int)m.partition);
+	struct wd_attr ma[] = {WD_A_STR("messaging.system", "kafka"),
+	                       WD_A_STR("messaging.operation.name", "process"),
+	                       WD_A_STR("messaging.destination.name", m.topic),
+	                       WD_A_STR("messaging.consumer.group.name", c->group),
+	                       WD_A_STR("messaging.destination.partition.id", part),
+	                       WD_A_STR("error.type", "")};
+	wd_metric_add(wd_kafka_m.consumed, 1, ma, 5);
 	char *saved_baggage = xstrdup(wd_baggage_current());
 	struct wd_span *span = process_span_start(c, rkm, &m);
 	/* Current for the whole dispatch: what the handler calls, and the dead-letter send,
@@ -462,6 +552,7 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 		}
 		if (r == WD_KAFKA_REJECT || (r == WD_KAFKA_RETRY && retries >= c->max_retries)) {
 			const char *type = r == WD_KAFKA_REJECT ? "rejected" : "retries_exhausted";
+			error_type = type;
 			if (r == WD_KAFKA_RETRY) {
 				char why[sizeof(m.reason)];
 				snprintf(why, sizeof(why), "gave up after %d attempts: %s",
@@ -472,7 +563,7 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 			wd_span_record_error(span, type,
 			                     m.reason[0] ? m.reason : "rejected by the handler");
 			/* The dead letter's own "send {topic}.dlq" span is a child of this one. */
-			if (!dead_letter(c, rkm, &m))
+			if (!dead_letter(c, rkm, &m, type))
 				store(c, rkm);
 			break;
 		}
@@ -496,12 +587,16 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 		        m.reason[0] ? m.reason : "no reason given", (long long)wait_ms);
 		int rc = hold(c, rkm, wait_ms);
 		if (rc) {
-			wd_span_record_error(span, rc == WD_ESTOPPED ? "stopped" : "revoked",
+			error_type = rc == WD_ESTOPPED ? "stopped" : "revoked";
+			wd_span_record_error(span, error_type,
 			                     "left uncommitted; it will be delivered again");
 			break;
 		}
 	}
 	wd_span_set_int(span, "woodctl.kafka.attempts", m.attempt);
+	ma[5].v.s = error_type;
+	wd_metric_record(wd_kafka_m.process_duration, (double)(wd_monotonic_ns() - start_ns) / 1e9,
+	                 ma, error_type ? 6 : 5);
 	wd_span_deactivate(prev);
 	wd_span_end(span);
 	wd_baggage_set_current(*saved_baggage ? saved_baggage : NULL);
@@ -592,6 +687,13 @@ void wd_kafka_consumer_free(struct wd_kafka_consumer *c)
 {
 	if (!c)
 		return;
+	pthread_mutex_lock(&live_mu);
+	for (struct wd_kafka_consumer **pp = &live; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	pthread_mutex_unlock(&live_mu);
 	if (c->rk) {
 		commit(c, true);
 		/* Leaving the group revokes the partitions; on_rebalance commits again. */

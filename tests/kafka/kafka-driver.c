@@ -12,12 +12,14 @@
  *         --reject-match S  values containing S are poison (REJECT);
  *         --hang-match S    values containing S make the handler hang (for kill -9);
  *         --fail-times K    each message fails (RETRY) on its first K attempts;
- *         --block-file F    BLOCK ("dependency down") until file F exists.
+ *         --block-file F    BLOCK ("dependency down") until file F exists;
+ *         --linger-ms MS    keep consuming MS after the COUNT-th outcome, then stop.
  *   Benchmarks: produce ... --size BYTES -n N (payloads of BYTES, prints msg/s);
  *   consume ... --quiet -n N (no per-message lines; msg/s from the first message on).
  * Settings come from the environment exactly as for a role (KAFKA_*); bad ones exit 2.
  * Logs go to stderr, results to stdout (line-buffered).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,7 @@ struct opts {
 	int size;   /* produce: payload of this many bytes instead of VALUE-i (benchmarks) */
 	bool quiet; /* consume: no line per message, a throughput line at the end */
 	int64_t first_ns, last_ns;
+	int linger_ms; /* consume: keep the consumer running this long after the last one */
 	struct wd_kafka_consumer *c;
 };
 
@@ -64,6 +67,25 @@ static const char *const shown_headers[] = {
     "from",
 };
 
+static void *stop_later(void *arg)
+{
+	struct opts *o = arg;
+	struct timespec ts = {o->linger_ms / 1000, (long)(o->linger_ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+	wd_kafka_consumer_stop(o->c);
+	return NULL;
+}
+
+/* The last expected message reached its outcome: stop now, or after --linger-ms. */
+static void finish(struct opts *o)
+{
+	pthread_t t;
+	if (o->linger_ms <= 0 || pthread_create(&t, NULL, stop_later, o))
+		wd_kafka_consumer_stop(o->c);
+	else
+		pthread_detach(t);
+}
+
 static enum wd_kafka_result handle(struct wd_kafka_msg *m, void *ud)
 {
 	struct opts *o = ud;
@@ -72,8 +94,8 @@ static enum wd_kafka_result handle(struct wd_kafka_msg *m, void *ud)
 		o->last_ns = wd_monotonic_ns();
 		if (!o->first_ns)
 			o->first_ns = o->last_ns;
-		if (++o->finals >= o->count)
-			wd_kafka_consumer_stop(o->c);
+		if (++o->finals == o->count)
+			finish(o);
 		return WD_KAFKA_DONE;
 	}
 	printf("call %s %d %lld attempt=%d key=", m->topic, (int)m->partition, (long long)m->offset,
@@ -117,8 +139,8 @@ static enum wd_kafka_result handle(struct wd_kafka_msg *m, void *ud)
 	/* Dead-lettering follows a REJECT, or a RETRY past the budget; both are final. */
 	if (r == WD_KAFKA_DONE || r == WD_KAFKA_REJECT ||
 	    (r == WD_KAFKA_RETRY && m->attempt > o->max_retries))
-		if (++o->finals >= o->count)
-			wd_kafka_consumer_stop(o->c);
+		if (++o->finals == o->count)
+			finish(o);
 	return r;
 }
 
@@ -234,6 +256,8 @@ int main(int argc, char **argv)
 			o.hang = argv[++i];
 		else if (!strcmp(a, "--size") && v)
 			o.size = atoi(argv[++i]);
+		else if (!strcmp(a, "--linger-ms") && v)
+			o.linger_ms = atoi(argv[++i]);
 		else if (!strcmp(a, "--quiet"))
 			o.quiet = true;
 		else if (!strcmp(a, "--block-file") && v)
