@@ -13,13 +13,13 @@ export OTEL_SDK_DISABLED=false OTEL_TRACES_EXPORTER=none OTEL_LOGS_EXPORTER=none
 	OTEL_METRIC_EXPORT_INTERVAL=500
 "$KDRV" produce mt -n 3 m >/dev/null
 "$KDRV" produce mt poison >/dev/null
-timeout 40 "$KDRV" consume mt g -n 4 --reject-match poison --linger-ms 1500 >"$WD_TEST_TMP/out"
+timeout 90 "$KDRV" consume mt g -n 4 --reject-match poison --linger-ms 1500 >"$WD_TEST_TMP/out"
 # A consumer stuck on its first message (BLOCK: dependency down) while two more wait:
 # lag 2. SIGTERM stops it cleanly (the message stays uncommitted) and exports a last time.
 "$KDRV" produce mt2 -n 3 b >/dev/null
 "$KDRV" consume mt2 g2 --block-file "$WD_TEST_TMP/never" >"$WD_TEST_TMP/out2" 2>&1 &
 pid=$!
-wait_for "$WD_TEST_TMP/out2" '^block mt2 0 0' 30
+wait_for "$WD_TEST_TMP/out2" '^block mt2 0 0' 60
 sleep 1.5
 kill -TERM $pid
 wait $pid

@@ -15,7 +15,7 @@ export OTEL_SDK_DISABLED=false OTEL_BSP_SCHEDULE_DELAY=100 OTEL_METRICS_EXPORTER
 out=$WD_TEST_TMP/out
 OTEL_SERVICE_NAME=shop "$KDRV" produce tl -k order-1 '{"n": 1}' >/dev/null
 OTEL_SERVICE_NAME=shop "$KDRV" produce tl poison >/dev/null
-OTEL_SERVICE_NAME=checker timeout 40 "$KDRV" consume tl g -n 2 --reject-match poison >"$out"
+OTEL_SERVICE_NAME=checker timeout 90 "$KDRV" consume tl g -n 2 --reject-match poison >"$out"
 cat "$out"
 tp=$(grep -o 'h:traceparent=[^ ]*' "$out" | head -1 | cut -d= -f2)
 [[ $tp =~ ^00-[0-9a-f]{32}-[0-9a-f]{16}-01$ ]]
