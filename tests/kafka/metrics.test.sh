@@ -10,7 +10,7 @@ broker_start --topics mt,mt2 --partitions 1
 start_receiver 200
 trap 'rc=$?; broker_stop; kill $RX_PID 2>/dev/null; exit $rc' EXIT
 export OTEL_SDK_DISABLED=false OTEL_TRACES_EXPORTER=none OTEL_LOGS_EXPORTER=none \
-	OTEL_METRIC_EXPORT_INTERVAL=500
+	OTEL_METRIC_EXPORT_INTERVAL=250
 "$KDRV" produce mt -n 3 m >/dev/null
 "$KDRV" produce mt poison >/dev/null
 timeout 90 "$KDRV" consume mt g -n 4 --reject-match poison --linger-ms 1500 >"$WD_TEST_TMP/out"
@@ -20,7 +20,7 @@ timeout 90 "$KDRV" consume mt g -n 4 --reject-match poison --linger-ms 1500 >"$W
 "$KDRV" consume mt2 g2 --block-file "$WD_TEST_TMP/never" >"$WD_TEST_TMP/out2" 2>&1 &
 pid=$!
 wait_for "$WD_TEST_TMP/out2" '^block mt2 0 0' 60
-sleep 1.5
+sleep 3
 kill -TERM $pid
 wait $pid
 for j in "$RX"/*.json; do
