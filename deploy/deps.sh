@@ -24,6 +24,8 @@ STATIC_PKGS="liblz4-dev libzstd-dev libsasl2-dev libkrb5-dev libldap-dev libnght
 # promtool (package prometheus) to parse our Prometheus text exposition independently.
 TEST_PKGS="postgresql-15 postgresql-client-15 kcat nodejs npm protobuf-compiler
  clang-format procps iproute2 curl ca-certificates prometheus"
+# Benchmarks: wrk, and FastAPI/uvicorn as the reference HTTP server (bench/http-*.sh).
+BENCH_PKGS="wrk python3-fastapi uvicorn"
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -56,7 +58,7 @@ missing() {
 packages() {
 	# shellcheck disable=SC2086
 	local need
-	need=$(missing $BUILD_PKGS $STATIC_PKGS $TEST_PKGS)
+	need=$(missing $BUILD_PKGS $STATIC_PKGS $TEST_PKGS $BENCH_PKGS)
 	if [ -z "$need" ]; then
 		log "all Debian packages present"
 		return 0

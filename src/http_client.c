@@ -180,6 +180,9 @@ static int attempt(const struct wd_http_call *call, const char *method, int n,
 		char *ct = xasprintf("Content-Type: %s", call->content_type);
 		hdrs = curl_slist_append(hdrs, ct);
 		free(ct);
+	} else if (body) {
+		/* Not curl's default form type: the caller said the body has no type. */
+		hdrs = curl_slist_append(hdrs, "Content-Type:");
 	}
 	/* No "Expect: 100-continue" round trip: our bodies are small and capped. */
 	hdrs = curl_slist_append(hdrs, "Expect:");

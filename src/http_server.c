@@ -1,6 +1,7 @@
 /* http_server.c - the HTTP server core on civetweb: routing, checks, replies, access log. */
 #include "woodctl/http.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "http_int.h"
 #include "woodctl/log.h"
@@ -54,6 +56,7 @@ struct wd_http_server {
 	int port;
 	int64_t max_body;
 	atomic_bool draining;
+	atomic_int in_flight;        /* requests between begin_request and their end */
 	struct wd_http_server *next; /* in the list the stop hooks walk */
 };
 
@@ -188,8 +191,7 @@ int wd_http_reply_json(struct wd_http_req *req, int status, json_t *body)
 	char *text = json_dumps(body ? body : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(body);
 	if (!text)
-		return reply_extra(req, 500, "application/json",
-		                   "{\"error\":\"cannot encode the response as JSON\"}", 46, NULL);
+		return wd_http_reply_error(req, 500, "cannot encode the response as JSON");
 	int rc = reply_extra(req, status, "application/json", text, strlen(text), NULL);
 	free(text);
 	return rc;
@@ -202,16 +204,11 @@ static void error_body(struct wd_buf *out, const char *msg)
 	wd_buf_puts(out, "\"}");
 }
 
-static int reply_error_extra(struct wd_http_req *req, int status, const char *extra,
-                             const char *fmt, ...) WD_PRINTF(4, 5);
-static int reply_error_extra(struct wd_http_req *req, int status, const char *extra,
-                             const char *fmt, ...)
+static int vreply_error(struct wd_http_req *req, int status, const char *extra, const char *fmt,
+                        va_list ap)
 {
 	struct wd_buf msg = WD_BUF_INIT, body = WD_BUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
 	wd_buf_vprintf(&msg, fmt, ap);
-	va_end(ap);
 	error_body(&body, msg.ptr ? msg.ptr : "");
 	int rc = reply_extra(req, status, "application/json", body.ptr, body.len, extra);
 	wd_buf_release(&msg);
@@ -219,17 +216,25 @@ static int reply_error_extra(struct wd_http_req *req, int status, const char *ex
 	return rc;
 }
 
-int wd_http_reply_error(struct wd_http_req *req, int status, const char *fmt, ...)
+/* An error reply with extra header lines (the Allow of a 405). */
+static int reply_error_extra(struct wd_http_req *req, int status, const char *extra,
+                             const char *fmt, ...) WD_PRINTF(4, 5);
+static int reply_error_extra(struct wd_http_req *req, int status, const char *extra,
+                             const char *fmt, ...)
 {
-	struct wd_buf msg = WD_BUF_INIT, body = WD_BUF_INIT;
 	va_list ap;
 	va_start(ap, fmt);
-	wd_buf_vprintf(&msg, fmt, ap);
+	int rc = vreply_error(req, status, extra, fmt, ap);
 	va_end(ap);
-	error_body(&body, msg.ptr ? msg.ptr : "");
-	int rc = reply_extra(req, status, "application/json", body.ptr, body.len, NULL);
-	wd_buf_release(&msg);
-	wd_buf_release(&body);
+	return rc;
+}
+
+int wd_http_reply_error(struct wd_http_req *req, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = vreply_error(req, status, NULL, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 
@@ -500,35 +505,39 @@ static int read_body(struct wd_http_req *req)
 	bool chunked = te && strcasestr(te, "chunked");
 	if (cl > req->srv->max_body) {
 		req->close = true; /* not reading it: the connection cannot be reused */
-		reply_error_extra(req, 413, NULL,
-		                  "request body of %lld bytes is over the limit of %lld bytes", cl,
-		                  (long long)req->srv->max_body);
+		wd_http_reply_error(req, 413,
+		                    "request body of %lld bytes is over the limit of %lld bytes",
+		                    cl, (long long)req->srv->max_body);
 		return WD_ETOOBIG;
 	}
 	if (cl <= 0 && !chunked)
 		return 0;
 	wd_buf_init(&req->body, (size_t)req->srv->max_body);
 	char chunk[16384];
+	int n;
 	for (;;) {
-		int n = mg_read(req->conn, chunk, sizeof(chunk));
-		if (n == 0)
-			break;
-		if (n < 0 || wd_buf_add(&req->body, chunk, (size_t)n)) {
+		n = mg_read(req->conn, chunk, sizeof(chunk));
+		if (n <= 0)
+			break; /* the end, or a failure: checked below */
+		if (wd_buf_add(&req->body, chunk, (size_t)n)) {
 			req->close = true;
-			if (n < 0) {
-				reply_error_extra(req, 400, NULL, "cannot read the request body");
-				return WD_EIO;
-			}
-			reply_error_extra(req, 413, NULL,
-			                  "request body is over the limit of %lld bytes",
-			                  (long long)req->srv->max_body);
+			wd_http_reply_error(req, 413,
+			                    "request body is over the limit of %lld bytes",
+			                    (long long)req->srv->max_body);
 			return WD_ETOOBIG;
 		}
 	}
 	if (cl > 0 && (long long)req->body.len < cl) {
 		req->close = true;
-		reply_error_extra(req, 400, NULL, "request body truncated: got %zu of %lld bytes",
-		                  req->body.len, cl);
+		wd_http_reply_error(req, 400, "request body truncated: got %zu of %lld bytes",
+		                    req->body.len, cl);
+		return WD_EIO;
+	}
+	if (n < 0) {
+		req->close = true;
+		wd_http_reply_error(req, 400,
+		                    "cannot read the request body: malformed chunked encoding or "
+		                    "connection lost");
 		return WD_EIO;
 	}
 	return 0;
@@ -538,21 +547,20 @@ static int prepare_json(struct wd_http_req *req)
 {
 	const char *ct = mg_get_header(req->conn, "Content-Type");
 	if (!is_json_type(ct)) {
-		reply_error_extra(
-		    req, 415, NULL,
-		    "unsupported content type '%s': this route takes application/json",
+		wd_http_reply_error(
+		    req, 415, "unsupported content type '%s': this route takes application/json",
 		    ct ? ct : "(none)");
 		return WD_EINVAL;
 	}
 	if (!req->body.len) {
-		reply_error_extra(req, 400, NULL, "request body is empty: expected JSON");
+		wd_http_reply_error(req, 400, "request body is empty: expected JSON");
 		return WD_EINVAL;
 	}
 	json_error_t err;
 	req->json = json_loadb(req->body.ptr, req->body.len, JSON_DECODE_ANY, &err);
 	if (!req->json) {
-		reply_error_extra(req, 400, NULL, "malformed JSON body: %s (line %d, column %d)",
-		                  err.text, err.line, err.column);
+		wd_http_reply_error(req, 400, "malformed JSON body: %s (line %d, column %d)",
+		                    err.text, err.line, err.column);
 		return WD_EINVAL;
 	}
 	if ((req->route->flags & WD_HTTP_JSON_OBJECT) == WD_HTTP_JSON_OBJECT &&
@@ -560,8 +568,8 @@ static int prepare_json(struct wd_http_req *req)
 		static const char *const names[] = {"an object",  "an array", "a string",
 		                                    "an integer", "a number", "true",
 		                                    "false",      "null"};
-		reply_error_extra(req, 400, NULL, "request body must be a JSON object, got %s",
-		                  names[json_typeof(req->json)]);
+		wd_http_reply_error(req, 400, "request body must be a JSON object, got %s",
+		                    names[json_typeof(req->json)]);
 		return WD_EINVAL;
 	}
 	return 0;
@@ -571,15 +579,15 @@ static void dispatch(struct wd_http_req *req)
 {
 	const char *problem = wd_http_path_problem(req->path);
 	if (problem) {
-		reply_error_extra(req, 400, NULL, "bad request path: %s", problem);
+		wd_http_reply_error(req, 400, "bad request path: %s", problem);
 		return;
 	}
 	int rc = parse_query(req, req->ri->query_string);
 	if (rc) {
-		reply_error_extra(req, 400, NULL, "bad query string: %s",
-		                  rc == WD_ETOOBIG
-		                      ? "more than 64 parameters"
-		                      : "invalid percent-encoding or control character");
+		wd_http_reply_error(req, 400, "bad query string: %s",
+		                    rc == WD_ETOOBIG
+		                        ? "more than 64 parameters"
+		                        : "invalid percent-encoding or control character");
 		return;
 	}
 	struct wd_buf allow = WD_BUF_INIT;
@@ -591,8 +599,7 @@ static void dispatch(struct wd_http_req *req)
 			                  req->method, req->path, allow.ptr);
 			free(hdr);
 		} else {
-			reply_error_extra(req, 404, NULL, "no route for %s %s", req->method,
-			                  req->path);
+			wd_http_reply_error(req, 404, "no route for %s %s", req->method, req->path);
 		}
 		wd_buf_release(&allow);
 		return;
@@ -607,7 +614,7 @@ static void dispatch(struct wd_http_req *req)
 		wd_logf(WD_LOG_ERROR, "http", NULL, 0,
 		        "handler of %s %s returned without a reply; answering 500", req->method,
 		        req->route->path);
-		reply_error_extra(req, 500, NULL, "internal error: the handler did not reply");
+		wd_http_reply_error(req, 500, "internal error: the handler did not reply");
 	}
 }
 
@@ -615,6 +622,7 @@ static int begin_request(struct mg_connection *conn)
 {
 	struct wd_http_server *srv = mg_get_user_data(mg_get_context(conn));
 	struct wd_http_req req = {0};
+	atomic_fetch_add(&srv->in_flight, 1);
 	req.conn = conn;
 	req.ri = mg_get_request_info(conn);
 	req.srv = srv;
@@ -631,33 +639,40 @@ static int begin_request(struct mg_connection *conn)
 	}
 	wd_buf_release(&req.body);
 	json_decref(req.json);
+	atomic_fetch_sub(&srv->in_flight, 1);
 	return req.status;
 }
 
 /* civetweb's own refusals (head too large, unparsable request): answered in JSON too. */
 static int http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
-	const struct mg_request_info *ri = mg_get_request_info(conn);
 	struct wd_buf body = WD_BUF_INIT;
 	char msg[256];
-	if (status == 413)
+	if (!errmsg)
+		errmsg = "";
+	if (status == 413 || !strcmp(errmsg, "Malformed message"))
+		/* civetweb reports a head over its buffer as "Malformed message" too. */
 		snprintf(msg, sizeof(msg),
-		         "request line and headers are over the limit of %d bytes", MAX_HEAD_BYTES);
+		         "malformed or oversized request head: the request line and headers must "
+		         "be valid HTTP and fit in %d bytes",
+		         MAX_HEAD_BYTES);
+	else if (status == 411)
+		snprintf(msg, sizeof(msg), "malformed request: invalid Content-Length header");
+	else if (!strcmp(errmsg, "Bad request"))
+		snprintf(msg, sizeof(msg),
+		         "malformed request: invalid request line, header or Transfer-Encoding");
 	else
-		snprintf(msg, sizeof(msg), "malformed request: %s", errmsg ? errmsg : "");
+		snprintf(msg, sizeof(msg), "malformed request: %s", errmsg);
 	error_body(&body, msg);
 	write_response(conn, status, "application/json", body.ptr, body.len, NULL, false, true);
 	wd_buf_release(&body);
-	const char *method = ri && ri->request_method ? ri->request_method : "";
+	/* The request info is not to be trusted here: the head may be unparsed and its
+	 * buffer unterminated, so method and path stay empty. */
 	struct wd_log_field f[] = {
-	    WD_LF_S("method", method),
-	    WD_LF_S("path", ri && ri->local_uri_raw ? ri->local_uri_raw : ""),
-	    WD_LF_S("route", ""),
-	    WD_LF_I("status", status),
-	    WD_LF_D("duration_ms", 0.0),
+	    WD_LF_S("method", ""),     WD_LF_S("path", ""),         WD_LF_S("route", ""),
+	    WD_LF_I("status", status), WD_LF_D("duration_ms", 0.0),
 	};
-	wd_logf(WD_LOG_WARNING, "http", f, WD_ARRAY_LEN(f), "%s refused: %d %s", method, status,
-	        msg);
+	wd_logf(WD_LOG_WARNING, "http", f, WD_ARRAY_LEN(f), "request refused: %d %s", status, msg);
 	return 0;
 }
 
@@ -696,11 +711,36 @@ static void stop_drain(void *ud)
 	}
 }
 
+/* Is text an IPv4 or IPv6 address literal (IPv6 with or without brackets)? */
+static bool ip_literal(const char *text)
+{
+	char tmp[64];
+	size_t n = strlen(text);
+	if (n >= 2 && text[0] == '[' && text[n - 1] == ']') {
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)(n - 2), text + 1);
+		text = tmp;
+	}
+	unsigned char addr[16];
+	return inet_pton(AF_INET, text, addr) == 1 || inet_pton(AF_INET6, text, addr) == 1;
+}
+
+int wd_http_cfg_check(struct wd_buf *err)
+{
+	if (cfg_listen && *cfg_listen && !ip_literal(cfg_listen)) {
+		wd_buf_puts(err, "cannot parse HTTP_LISTEN='");
+		wd_buf_puts(err, cfg_listen);
+		wd_buf_puts(err, "': expected an IPv4 address such as 0.0.0.0 or 127.0.0.1, or an "
+		                 "IPv6 one such as ::\n");
+		return 1;
+	}
+	return 0;
+}
+
 static int listen_spec(const char *listen, int port, char *out, size_t outsz)
 {
 	if (!listen || !*listen)
 		listen = "0.0.0.0";
-	if (strspn(listen, "0123456789abcdefABCDEF.:[]") != strlen(listen))
+	if (!ip_literal(listen))
 		return WD_EINVAL;
 	if (strchr(listen, ':') && listen[0] != '[')
 		snprintf(out, outsz, "[%s]:%d", listen, port);
@@ -808,7 +848,20 @@ void wd_http_server_stop(struct wd_http_server *s)
 		}
 	pthread_mutex_unlock(&servers_mu);
 	atomic_store(&s->draining, true);
-	/* mg_stop closes the listeners and joins the workers once their request is done. */
+	/*
+	 * civetweb drops writes once mg_stop has begun, so in-flight requests finish first
+	 * (each now answers with Connection: close); then mg_stop closes the listeners and
+	 * joins the workers. The wait is bounded by the request timeout.
+	 */
+	int64_t deadline = wd_monotonic_ns() + (cfg_request_timeout_ms + 1000) * 1000000;
+	while (atomic_load(&s->in_flight) > 0 && wd_monotonic_ns() < deadline) {
+		struct timespec ts = {0, 5 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (atomic_load(&s->in_flight) > 0)
+		wd_logf(WD_LOG_WARNING, "http", NULL, 0,
+		        "%d request(s) still running at stop; their replies are lost",
+		        atomic_load(&s->in_flight));
 	mg_stop(s->ctx);
 	wd_logf(WD_LOG_INFO, "http", NULL, 0, "HTTP server on port %d stopped", s->port);
 	free(s->service);

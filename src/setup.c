@@ -27,7 +27,7 @@ static const struct {
 } core_tables[] = {
 	{0, "logging", wd_log_cfg, NULL},
 	{WD_SETUP_TELEMETRY, "telemetry", wd_otel_cfg, wd_otel_cfg_check},
-	{WD_SETUP_HTTP, "HTTP server", wd_http_cfg, NULL},
+	{WD_SETUP_HTTP, "HTTP server", wd_http_cfg, wd_http_cfg_check},
 	{WD_SETUP_KAFKA, "Kafka", wd_kafka_cfg, wd_kafka_cfg_check},
 	{WD_SETUP_DB, "PostgreSQL", wd_db_cfg, wd_db_cfg_check},
 };

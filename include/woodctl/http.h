@@ -20,6 +20,9 @@
 
 /* HTTP_LISTEN, HTTP_THREADS, HTTP_MAX_BODY_BYTES, ...: loaded for roles with WD_SETUP_HTTP. */
 extern const struct wd_cfg_var wd_http_cfg[];
+/* Checks the loaded HTTP_* values as a whole (HTTP_LISTEN must be an IP address); one line
+ * per problem appended to err; returns their number. */
+int wd_http_cfg_check(struct wd_buf *err);
 
 /* Most path parameters one route template may declare. */
 #define WD_HTTP_MAX_PARAMS 8

@@ -1,0 +1,81 @@
+# http-lib.sh - shared by the HTTP benchmarks: builds bench/http-server.c against the
+# development build's objects, starts servers on free ports, runs wrk. Source it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+BT=$(mktemp -d /tmp/woodctl-bench.XXXXXX)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]:-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	rm -rf "$BT"
+}
+trap cleanup EXIT
+
+build_server() {
+	make -s -j2 >/dev/null
+	local objs
+	objs=$(find build/obj -name '*.o' ! -path 'build/obj/tests/*' ! -name main.o)
+	# shellcheck disable=SC2086
+	cc -O2 -g -std=gnu11 -pthread -D_GNU_SOURCE -Iinclude -Ibuild/gen \
+		-Ibuild/third_party/civetweb/include -o "$BT/http-server" bench/http-server.c \
+		$objs -lrdkafka -lpq -ljansson -lcurl -lprotobuf-c -lssl -lcrypto -lz -lm -ldl
+}
+
+# start_server NAME [ENV=VALUE...]: starts the bench server, sets PORT_<NAME> and PID_<NAME>.
+start_server() {
+	local name=$1
+	shift
+	env "$@" "$BT/http-server" > "$BT/$name.port" 2> "$BT/$name.log" &
+	local pid=$!
+	PIDS+=("$pid")
+	local _
+	for _ in $(seq 100); do [[ -s $BT/$name.port ]] && break; sleep 0.05; done
+	[[ -s $BT/$name.port ]] || { echo "server $name did not start:"; cat "$BT/$name.log"; exit 1; }
+	printf -v "PORT_$name" '%s' "$(cat "$BT/$name.port")"
+	printf -v "PID_$name" '%s' "$pid"
+}
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_fastapi: the same route on FastAPI/uvicorn (Debian's packages), sets PORT_fastapi.
+start_fastapi() {
+	cat > "$BT/app.py" <<'PY'
+from fastapi import FastAPI, HTTPException
+app = FastAPI()
+@app.get("/orders/{order_id}")
+def read(order_id: int):
+    if order_id < 1:
+        raise HTTPException(status_code=404, detail="order id must be a positive integer")
+    return {"id": order_id, "wood_type": "oak", "quantity": 12, "order_status": "registered"}
+PY
+	PORT_fastapi=$(free_port)
+	(cd "$BT" && exec /usr/bin/python3 -m uvicorn app:app --host 127.0.0.1 \
+		--port "$PORT_fastapi" --log-level warning --no-access-log) 2> "$BT/fastapi.log" &
+	PIDS+=("$!")
+	local _
+	for _ in $(seq 100); do
+		curl -sf "http://127.0.0.1:$PORT_fastapi/orders/1" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "uvicorn did not start:"
+	cat "$BT/fastapi.log"
+	exit 1
+}
+
+# run_wrk NAME URL: one short wrk run; prints "NAME req/s p50 p99".
+WRK_ARGS=${WRK_ARGS:--t2 -c32 -d5s}
+run_wrk() {
+	local name=$1 url=$2 out
+	# shellcheck disable=SC2086
+	out=$(wrk $WRK_ARGS --latency "$url")
+	local rps p50 p99 errs
+	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+	p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+	p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+	errs=$(grep -E 'Non-2xx|Socket errors' <<<"$out" | tr '\n' ' ' || true)
+	printf '%-34s %10s req/s   p50 %-9s p99 %-9s %s\n' "$name" "$rps" "$p50" "$p99" "$errs"
+	eval "RPS_${name//[^A-Za-z0-9]/_}=$rps"
+}
