@@ -3,6 +3,7 @@
  *   kafka-driver produce TOPIC [-k KEY] [-H NAME=VALUE]... [-n COUNT] VALUE
  *       sends VALUE (COUNT > 1: VALUE-1 ... VALUE-COUNT), flushes, prints
  *       "produced P delivered D failed F"; exit 0 when everything was delivered.
+ *       --no-flush leaves the delivery to the shutdown hook of the core.
  *   kafka-driver consume TOPIC GROUP [-n COUNT] [--fail-times K] [--reject-match S]
  *                        [--hang-match S] [--block-file FILE] [--max-retries N]
  *       consumes in GROUP until COUNT messages reached a final outcome (DONE or
@@ -37,7 +38,8 @@ struct opts {
 	size_t nh;
 	int count, fail_times, finals, max_retries;
 	int size;   /* produce: payload of this many bytes instead of VALUE-i (benchmarks) */
-	bool quiet; /* consume: no line per message, a throughput line at the end */
+	bool quiet;    /* consume: no line per message, a throughput line at the end */
+	bool no_flush; /* produce: leave delivery to the shutdown hook (WD_STOP_KAFKA) */
 	int64_t first_ns, last_ns;
 	int linger_ms; /* consume: keep the consumer running this long after the last one */
 	struct wd_kafka_consumer *c;
@@ -175,7 +177,10 @@ static int produce(struct opts *o)
 		rc = wd_kafka_produce(p, o->topic, o->key, v, strlen(v), o->h, o->nh);
 		free(v);
 	}
-	wd_kafka_producer_flush(p, 60000);
+	if (o->no_flush)
+		wd_run_shutdown();
+	else
+		wd_kafka_producer_flush(p, 60000);
 	double secs = (double)(wd_monotonic_ns() - start) / 1e9;
 	free(payload);
 	if (o->size > 0)
@@ -258,6 +263,8 @@ int main(int argc, char **argv)
 			o.size = atoi(argv[++i]);
 		else if (!strcmp(a, "--linger-ms") && v)
 			o.linger_ms = atoi(argv[++i]);
+		else if (!strcmp(a, "--no-flush"))
+			o.no_flush = true;
 		else if (!strcmp(a, "--quiet"))
 			o.quiet = true;
 		else if (!strcmp(a, "--block-file") && v)
