@@ -3,7 +3,7 @@
 #   make              development build: build/woodctl (+ build/bin/<role> links)
 #   make static       fully static build: build/static/woodctl
 #   make test         unit tests and the script suites (SAN=1: with ASan + UBSan)
-#   make check        what CI runs: deps, test, test SAN=1, static + empty-root test
+#   make check        what CI runs: deps, test, test SAN=1, static + empty-root and image tests
 #   make deps         installs missing Debian packages and fetches build-time sources
 #   make lint         clang-format check
 #   make run          installs, builds and runs the system from one shell
@@ -135,6 +135,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory test SAN=1
 	$(Q)$(MAKE) --no-print-directory static
 	$(Q)WOODCTL=$(CURDIR)/build/static/woodctl tests/static/empty-root.sh
+	$(Q)WOODCTL=$(CURDIR)/build/static/woodctl.stripped tests/static/image-rootfs.sh
 
 deps:
 	$(Q)deploy/deps.sh all

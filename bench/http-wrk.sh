@@ -1,21 +1,69 @@
 #!/usr/bin/env bash
 # http-wrk.sh - requests/s and p50/p99 latency of a small JSON route (GET /orders/{id})
 # over loopback with wrk, side by side in one run:
-#   woodctl server core, telemetry on (every span sampled and exported to a local receiver)
+#   woodctl server core, telemetry on: every request sampled (always_on), spans, logs and
+#     metrics exported over OTLP/HTTP to a local receiver (bench/otlp-sink.js, which only
+#     counts what it gets: the cheapest honest receiver on a shared machine)
 #   woodctl server core, OTEL_SDK_DISABLED=true
 #   FastAPI 0.92 + uvicorn 0.17.6 (Debian packages, /usr/bin/python3, 1 worker): reference
-# Each wrk run is short (WRK_ARGS, default "-t2 -c32 -d5s"); the machine is shared.
+# The two woodctl servers run side by side and are measured alternately, ROUNDS times
+# (default 3), and the medians are compared, to spread the noise of a shared machine.
+# Each wrk run is short (WRK_ARGS, default "-t2 -c32 -d5s").
 #
 # Usage: bench/http-wrk.sh
 . "$(dirname "$0")/http-lib.sh"
 build_server
 THREADS=${HTTP_THREADS:-64}
+command -v node >/dev/null || { echo "node is needed for the OTLP receiver"; exit 1; }
+node bench/otlp-sink.js --port-file "$BT/rx.port" --stats "$BT/rx.stats" &
+SINK=$!
+PIDS+=("$SINK")
+for _ in $(seq 100); do [[ -s $BT/rx.port ]] && break; sleep 0.05; done
+RX=http://127.0.0.1:$(cat "$BT/rx.port")
+
 start_server off HTTP_THREADS="$THREADS" OTEL_SDK_DISABLED=true
+# A queue large enough that nothing is dropped at full speed: every span is exported.
+start_server on HTTP_THREADS="$THREADS" OTEL_TRACES_SAMPLER=always_on \
+	OTEL_EXPORTER_OTLP_ENDPOINT="$RX" OTEL_BSP_SCHEDULE_DELAY=200 \
+	OTEL_BSP_MAX_QUEUE_SIZE=200000 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=2048 \
+	OTEL_METRIC_EXPORT_INTERVAL=1000
+# Attribution: the same instrumentation with nothing exported (spans made and dropped at
+# the end of the pipeline), so that the cost splits into "instrument" and "export".
+start_server noexp HTTP_THREADS="$THREADS" OTEL_TRACES_SAMPLER=always_on \
+	OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none
 start_fastapi
+ROUNDS=${ROUNDS:-3}
 echo "wrk $WRK_ARGS, GET /orders/42, server threads $THREADS, $(nproc) cores shared with wrk"
-curl -sf "http://127.0.0.1:$PORT_off/orders/42" >/dev/null
-run_wrk "woodctl OTEL_SDK_DISABLED=true" "http://127.0.0.1:$PORT_off/orders/42"
-run_wrk "fastapi/uvicorn" "http://127.0.0.1:$PORT_fastapi/orders/42"
-awk -v a="$RPS_woodctl_OTEL_SDK_DISABLED_true" -v b="$RPS_fastapi_uvicorn" \
-	'BEGIN { printf "woodctl / fastapi: %.1fx\n", a / b }'
-echo "telemetry-on run: not available until the telemetry core is merged (see report)"
+for p in "$PORT_off" "$PORT_on"; do curl -sf "http://127.0.0.1:$p/orders/42" >/dev/null; done
+off=() on=() noexp=() coff=() con=() cnoexp=()
+for r in $(seq "$ROUNDS"); do
+	for k in off on noexp; do
+		p=PORT_$k pid=PID_$k
+		run_wrk "$k$r" "http://127.0.0.1:${!p}/orders/42" "${!pid}"
+		v=RPS_$k$r c=CPU_$k$r
+		eval "$k+=(${!v}); c$k+=(${!c})"
+	done
+done
+run_wrk fastapi "http://127.0.0.1:$PORT_fastapi/orders/42"
+# Stop the telemetry server so that it flushes (and logs any drop), then the sink.
+kill "$PID_on"
+wait "$PID_on" 2>/dev/null || true
+kill "$SINK"
+wait "$SINK" 2>/dev/null || true
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+awk -v off="$(median "${off[@]}")" -v on="$(median "${on[@]}")" \
+	-v ne="$(median "${noexp[@]}")" -v f="$RPS_fastapi" -v coff="$(median "${coff[@]}")" \
+	-v con="$(median "${con[@]}")" -v cne="$(median "${cnoexp[@]}")" 'BEGIN {
+	printf "telemetry off (median) %10.0f req/s\n", off
+	printf "telemetry on  (median) %10.0f req/s   cost of tracing: %.1f %%\n", on,
+		100 * (off - on) / off
+	printf "instrumented, export off (median) %10.0f req/s   cost: %.1f %%\n", ne,
+		100 * (off - ne) / off
+	printf "server CPU per request (median): off %.1f us, on %.1f us (+%.1f %%), " \
+		"instrumented without export %.1f us (+%.1f %%)\n", coff, con,
+		100 * (con - coff) / coff, cne, 100 * (cne - coff) / coff
+	printf "woodctl (telemetry on) / fastapi: %.1fx\n", on / f
+}'
+echo "received by the sink: $(cat "$BT/rx.stats" 2>/dev/null)"
+echo "telemetry server's warnings (a drop would show here):"
+sed 's/^/  /' "$BT/on.log" | tail -n 5

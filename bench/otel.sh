@@ -10,7 +10,7 @@ B=build/bench/otel_bench
 # the huge delay and batch keep it asleep while the benchmark drives the queue itself.
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9 OTEL_METRICS_EXPORTER=none \
 	OTEL_LOGS_EXPORTER=none LOG_LEVEL=ERROR
-echo "== woodctl telemetry benchmarks ($(nproc) cores, $(uname -m), $(date -u +%FT%TZ))"
+echo "== woodctl telemetry benchmarks ($(nproc) cores, $(uname -m), $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg))"
 OTEL_BSP_MAX_QUEUE_SIZE=1000000 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=1000000 OTEL_BSP_SCHEDULE_DELAY=1h \
 	taskset -c 0 "$B" hot
 OTEL_BSP_MAX_QUEUE_SIZE=1000000 OTEL_BSP_MAX_EXPORT_BATCH_SIZE=1000000 OTEL_BSP_SCHEDULE_DELAY=1h \

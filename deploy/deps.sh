@@ -3,6 +3,8 @@
 #
 #   deploy/deps.sh all       Debian packages, build-time sources, test tools
 #   deploy/deps.sh packages  Debian packages only
+#   deploy/deps.sh build     only what `make static` needs: build packages and sources
+#                            (the container image's build stage; no test tools)
 #   deploy/deps.sh sources   civetweb's Debian source package and PostgreSQL's static
 #                            libpgcommon/libpgport (unpacked under build/third_party)
 #   deploy/deps.sh node      the independent OTLP decoder used by the tests (npm)
@@ -21,9 +23,11 @@ STATIC_PKGS="liblz4-dev libzstd-dev libsasl2-dev libkrb5-dev libldap-dev libnght
  libkeyutils-dev libgnutls28-dev libgmp-dev nettle-dev libtasn1-6-dev libp11-kit-dev
  libsqlite3-dev libdb5.3-dev libmariadb-dev"
 # Tests: a real PostgreSQL, kcat, node for the independent OTLP decoder, protoc,
-# promtool (package prometheus) to parse our Prometheus text exposition independently.
+# promtool (package prometheus) to parse our Prometheus text exposition independently,
+# jq to check the telemetry sink's JSON lines; docker-compose (1.29, Python) and
+# python3-yaml validate the compose deployment without a Docker engine (tests/deploy).
 TEST_PKGS="postgresql-15 postgresql-client-15 kcat nodejs npm protobuf-compiler
- clang-format procps iproute2 curl ca-certificates prometheus"
+ clang-format procps iproute2 curl ca-certificates prometheus jq docker-compose python3-yaml"
 # Benchmarks: wrk, and FastAPI/uvicorn as the reference HTTP server (bench/http-*.sh).
 BENCH_PKGS="wrk python3-fastapi uvicorn"
 
@@ -57,8 +61,12 @@ missing() {
 
 packages() {
 	# shellcheck disable=SC2086
+	install_pkgs $BUILD_PKGS $STATIC_PKGS $TEST_PKGS $BENCH_PKGS
+}
+
+install_pkgs() {
 	local need
-	need=$(missing $BUILD_PKGS $STATIC_PKGS $TEST_PKGS $BENCH_PKGS)
+	need=$(missing "$@")
 	if [ -z "$need" ]; then
 		log "all Debian packages present"
 		return 0
@@ -142,7 +150,12 @@ node_deps() {
 case ${1:-all} in
 all) packages; sources; node_deps ;;
 packages) packages ;;
+build)
+	# shellcheck disable=SC2086
+	install_pkgs $BUILD_PKGS $STATIC_PKGS
+	sources
+	;;
 sources) sources ;;
 node) node_deps ;;
-*) echo "usage: deploy/deps.sh [all|packages|sources|node]" >&2; exit 2 ;;
+*) echo "usage: deploy/deps.sh [all|packages|build|sources|node]" >&2; exit 2 ;;
 esac

@@ -9,6 +9,7 @@
 
 #include "http_int.h"
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 #include "woodctl/run.h"
 
 #define MAX_BACKOFF_MS 5000
@@ -89,34 +90,119 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
 }
 
 /*
- * Where telemetry attaches (phase 2 of the HTTP issue): one CLIENT span per attempt,
- * begun before the headers are built so its context can be injected, ended with the
- * outcome.
+ * One CLIENT span per attempt, child of the calling thread's current span, begun before
+ * the headers are built so that its context is what gets injected.
  */
 struct obs {
 	int64_t start_ns;
+	struct wd_span *span;
+	const char *method;
+	char host[256];
+	long port;
 };
+
+static pthread_once_t instruments_once = PTHREAD_ONCE_INIT;
+static struct wd_instrument *m_duration;
+
+static void make_instruments(void)
+{
+	m_duration = wd_instrument_new(WD_HISTOGRAM, "http.client.request.duration", "s",
+	                               "Duration of HTTP client requests.", false,
+	                               wd_buckets_seconds, wd_buckets_seconds_len);
+}
+
+static const char *semconv_method(const char *m)
+{
+	static const char *const known[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+	                                    "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+	for (size_t i = 0; i < WD_ARRAY_LEN(known); i++)
+		if (!strcmp(m, known[i]))
+			return known[i];
+	return "_OTHER";
+}
+
+/* server.address and server.port from the URL (curl's own parser, default ports filled). */
+static void url_server(const char *url, char *host, size_t hostsz, long *port)
+{
+	host[0] = '\0';
+	*port = 0;
+	CURLU *u = curl_url();
+	char *h = NULL, *p = NULL;
+	if (u && !curl_url_set(u, CURLUPART_URL, url, 0)) {
+		if (!curl_url_get(u, CURLUPART_HOST, &h, 0))
+			snprintf(host, hostsz, "%s", h);
+		if (!curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT))
+			*port = strtol(p, NULL, 10);
+	}
+	curl_free(h);
+	curl_free(p);
+	curl_url_cleanup(u);
+}
 
 static void obs_begin(struct obs *o, const char *method, const char *url, int attempt)
 {
-	WD_UNUSED(method);
-	WD_UNUSED(url);
-	WD_UNUSED(attempt);
+	pthread_once(&instruments_once, make_instruments);
 	o->start_ns = wd_monotonic_ns();
+	o->method = semconv_method(method);
+	url_server(url, o->host, sizeof(o->host), &o->port);
+	struct wd_buf full = WD_BUF_INIT;
+	wd_http_url_redact(url, &full);
+	struct wd_attr a[6];
+	size_t n = 0;
+	a[n++] = WD_A_STR("http.request.method", o->method);
+	if (o->method[0] == '_')
+		a[n++] = WD_A_STR("http.request.method_original", method);
+	a[n++] = WD_A_STR("url.full", full.ptr ? full.ptr : "");
+	if (o->host[0])
+		a[n++] = WD_A_STR("server.address", o->host);
+	if (o->port)
+		a[n++] = WD_A_INT("server.port", o->port);
+	if (attempt > 0)
+		a[n++] = WD_A_INT("http.request.resend_count", attempt);
+	o->span =
+	    wd_span_start(o->method[0] == '_' ? "HTTP" : o->method, WD_SPAN_CLIENT, NULL, a, n);
+	wd_buf_release(&full);
+}
+
+static void add_header(void *carrier, const char *key, const char *value)
+{
+	struct curl_slist **l = carrier;
+	char *line = xasprintf("%s: %s", key, value);
+	*l = curl_slist_append(*l, line);
+	free(line);
 }
 
 static struct curl_slist *obs_inject(struct obs *o, struct curl_slist *headers)
 {
-	WD_UNUSED(o);
+	wd_prop_inject(o->span, &headers, add_header);
 	return headers;
 }
 
 static void obs_end(struct obs *o, int status, int rc, const char *error_type)
 {
-	WD_UNUSED(o);
-	WD_UNUSED(status);
-	WD_UNUSED(rc);
-	WD_UNUSED(error_type);
+	char status_text[16];
+	snprintf(status_text, sizeof(status_text), "%d", status);
+	/* Client spans: a transport failure or any 4xx/5xx answer is an error (semconv). */
+	const char *err = rc ? error_type : status >= 400 ? status_text : NULL;
+	if (status)
+		wd_span_set_int(o->span, "http.response.status_code", status);
+	if (err) {
+		wd_span_set_str(o->span, "error.type", err);
+		wd_span_set_status(o->span, WD_STATUS_ERROR, rc ? wd_strerror(rc) : NULL);
+	}
+	wd_span_end(o->span);
+	struct wd_attr a[5];
+	size_t n = 0;
+	a[n++] = WD_A_STR("http.request.method", o->method);
+	if (o->host[0])
+		a[n++] = WD_A_STR("server.address", o->host);
+	if (o->port)
+		a[n++] = WD_A_INT("server.port", o->port);
+	if (status)
+		a[n++] = WD_A_INT("http.response.status_code", status);
+	if (err)
+		a[n++] = WD_A_STR("error.type", err);
+	wd_metric_record(m_duration, (double)(wd_monotonic_ns() - o->start_ns) / 1e9, a, n);
 }
 
 static int map_curl_error(CURLcode c, bool over)

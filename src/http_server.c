@@ -61,11 +61,19 @@ struct wd_http_server {
 };
 
 /*
- * Where telemetry attaches (phase 2 of the HTTP issue): begun once the request is known,
- * current while the handler runs, ended after the reply with the final status.
+ * A request's telemetry: the context extracted from its headers, and the SERVER span,
+ * started once the route is known (or at the first reply, for requests refused before
+ * routing), current on the worker thread from then until the access log line is written.
  */
 struct obs {
 	int64_t start_ns;
+	const char *method; /* semconv form: the method, or "_OTHER" */
+	struct wd_span *span;
+	struct wd_span *prev; /* the thread's current span before ours */
+	bool baggage;         /* the thread's baggage was set from the request */
+	/* Not in the request struct: it is 8.7 KiB that zero-initialising would clear for
+	 * nothing on every request; wd_prop_extract sets what it needs. */
+	struct wd_prop_context *prop;
 };
 
 struct wd_http_req {
@@ -144,6 +152,21 @@ static bool client_keeps_alive(const struct mg_connection *conn)
  * Connection, extra header lines (each ending in CRLF), then the body unless no_body.
  * Sending it in one piece matters with keep-alive: no small-packet stalls.
  */
+/* The Date header value (RFC 9110 IMF-fixdate), formatted once per second per thread. */
+static const char *http_date(void)
+{
+	static __thread time_t cached;
+	static __thread char text[40];
+	time_t now = time(NULL);
+	if (now != cached) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		cached = now;
+	}
+	return text;
+}
+
 static int write_response(struct mg_connection *conn, int status, const char *ctype,
                           const void *body, size_t len, const char *extra, bool no_body, bool close)
 {
@@ -153,10 +176,10 @@ static int write_response(struct mg_connection *conn, int status, const char *ct
 		mg_disable_connection_keep_alive(conn);
 	}
 	wd_buf_printf(&out,
-	              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	              "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 	              "Connection: %s\r\n%s\r\n",
-	              status, wd_http_reason(status), ctype, len, close ? "close" : "keep-alive",
-	              extra ? extra : "");
+	              status, wd_http_reason(status), http_date(), ctype, len,
+	              close ? "close" : "keep-alive", extra ? extra : "");
 	if (!no_body && len)
 		wd_buf_add(&out, body, len);
 	int n = mg_write(conn, out.ptr, out.len);
@@ -164,6 +187,8 @@ static int write_response(struct mg_connection *conn, int status, const char *ct
 	wd_buf_release(&out);
 	return rc;
 }
+
+static void obs_start(struct wd_http_req *req);
 
 static int reply_extra(struct wd_http_req *req, int status, const char *ctype, const void *body,
                        size_t len, const char *extra)
@@ -174,6 +199,7 @@ static int reply_extra(struct wd_http_req *req, int status, const char *ctype, c
 		        status, req->method, req->path, req->status);
 		return WD_EINVAL;
 	}
+	obs_start(req);
 	req->replied = true;
 	req->status = status;
 	bool close = req->close || atomic_load(&req->srv->draining);
@@ -367,17 +393,10 @@ static void h_ready(struct wd_http_req *req)
 	wd_buf_release(&why);
 }
 
-/* The Prometheus text of every instrument (the metrics core renders it, always
- * cumulative, whatever the OTLP temporality). */
-static int metrics_text(struct wd_buf *out)
-{
-	return wd_metrics_prometheus(out);
-}
-
 static void h_metrics(struct wd_http_req *req)
 {
 	struct wd_buf out = WD_BUF_INIT;
-	int rc = metrics_text(&out);
+	int rc = wd_metrics_prometheus(&out);
 	if (rc)
 		wd_http_reply_error(req, 503, "metrics unavailable: %s", wd_strerror(rc));
 	else
@@ -395,30 +414,140 @@ static const struct wd_http_route builtin_routes[] = {
 
 /* ---- Dispatch --------------------------------------------------------------------- */
 
-static void obs_begin(struct wd_http_req *req)
+static pthread_once_t instruments_once = PTHREAD_ONCE_INIT;
+static struct wd_instrument *m_duration, *m_active;
+
+static void make_instruments(void)
 {
-	req->obs.start_ns = wd_monotonic_ns();
+	m_duration = wd_instrument_new(WD_HISTOGRAM, "http.server.request.duration", "s",
+	                               "Duration of HTTP server requests.", false,
+	                               wd_buckets_seconds, wd_buckets_seconds_len);
+	m_active = wd_instrument_new(WD_UPDOWN_COUNTER, "http.server.active_requests", "{request}",
+	                             "Number of active HTTP server requests.", true, NULL, 0);
 }
 
-/* Runs the handler; the server span will be current on this thread meanwhile. */
+static const char *header_get(void *carrier, const char *key)
+{
+	return mg_get_header(carrier, key);
+}
+
+/* The method as semconv wants it: one of the registered ones, or "_OTHER". */
+static const char *semconv_method(const char *m)
+{
+	static const char *const known[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+	                                    "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+	for (size_t i = 0; i < WD_ARRAY_LEN(known); i++)
+		if (!strcmp(m, known[i]))
+			return known[i];
+	return "_OTHER";
+}
+
+static void obs_begin(struct wd_http_req *req)
+{
+	pthread_once(&instruments_once, make_instruments);
+	req->obs.start_ns = wd_monotonic_ns();
+	req->obs.method = semconv_method(req->method);
+	wd_prop_extract(req->conn, header_get, req->obs.prop);
+	struct wd_attr a[] = {WD_A_STR("http.request.method", req->obs.method),
+	                      WD_A_STR("url.scheme", "http")};
+	wd_metric_add(m_active, 1, a, WD_ARRAY_LEN(a));
+}
+
+/* Starts the SERVER span and makes it (and the request's baggage) current. Idempotent. */
+static void obs_start(struct wd_http_req *req)
+{
+	struct obs *o = &req->obs;
+	if (o->span)
+		return;
+	char name[256];
+	const char *m = strcmp(o->method, "_OTHER") ? o->method : "HTTP";
+	if (req->route)
+		snprintf(name, sizeof(name), "%s %s", m, req->route->path);
+	else
+		snprintf(name, sizeof(name), "%s", m);
+	/* server.address is the host the client asked for (Host without its port). */
+	char host[256] = "";
+	const char *h = mg_get_header(req->conn, "Host");
+	if (h) {
+		size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
+		snprintf(host, sizeof(host), "%.*s", (int)(n < sizeof(host) ? n : sizeof(host) - 1),
+		         h);
+	}
+	const char *ua = mg_get_header(req->conn, "User-Agent");
+	struct wd_attr a[12];
+	size_t n = 0;
+	a[n++] = WD_A_STR("http.request.method", o->method);
+	if (o->method[0] == '_')
+		a[n++] = WD_A_STR("http.request.method_original", req->method);
+	a[n++] = WD_A_STR("url.path", req->path);
+	a[n++] = WD_A_STR("url.scheme", "http");
+	if (req->ri->query_string)
+		a[n++] = WD_A_STR("url.query", req->ri->query_string);
+	if (req->route)
+		a[n++] = WD_A_STR("http.route", req->route->path);
+	if (host[0])
+		a[n++] = WD_A_STR("server.address", host);
+	a[n++] = WD_A_INT("server.port", req->srv->port);
+	a[n++] = WD_A_STR("client.address", req->ri->remote_addr);
+	a[n++] = WD_A_STR("network.protocol.version", req->ri->http_version);
+	if (ua)
+		a[n++] = WD_A_STR("user_agent.original", ua);
+	o->span = o->prop->has_parent ? wd_span_start(name, WD_SPAN_SERVER, &o->prop->parent, a, n)
+	                              : wd_span_start_root(name, WD_SPAN_SERVER, a, n);
+	o->prev = wd_span_activate(o->span);
+	if (o->prop->baggage[0] && !wd_baggage_set_current(o->prop->baggage))
+		o->baggage = true;
+}
+
+/* Runs the handler with the server span current, so what it calls becomes its child. */
 static void obs_run_handler(struct wd_http_req *req)
 {
+	obs_start(req);
 	req->route->handler(req);
 }
 
 static void obs_end(struct wd_http_req *req)
 {
-	double ms = (double)(wd_monotonic_ns() - req->obs.start_ns) / 1e6;
+	struct obs *o = &req->obs;
+	obs_start(req); /* every request has replied by now; this is only a safety net */
+	double secs = (double)(wd_monotonic_ns() - o->start_ns) / 1e9;
+	char status_text[16];
+	snprintf(status_text, sizeof(status_text), "%d", req->status);
+	wd_span_set_int(o->span, "http.response.status_code", req->status);
+	/* Server spans: 5xx is an error, 4xx is the client's (semconv). */
+	if (req->status >= 500) {
+		wd_span_set_str(o->span, "error.type", status_text);
+		wd_span_set_status(o->span, WD_STATUS_ERROR, NULL);
+	}
+	/* The access log line, written while the span is current: it carries its ids. */
 	struct wd_log_field f[] = {
 	    WD_LF_S("method", req->method),       WD_LF_S("path", req->path),
 	    WD_LF_S("route", wd_http_route(req)), WD_LF_I("status", req->status),
-	    WD_LF_D("duration_ms", ms),
+	    WD_LF_D("duration_ms", secs * 1e3),
 	};
 	enum wd_log_level lvl = req->status >= 500   ? WD_LOG_ERROR
 	                        : req->status >= 400 ? WD_LOG_WARNING
 	                        : req->builtin       ? WD_LOG_DEBUG
 	                                             : WD_LOG_INFO;
 	wd_logf(lvl, "http", f, WD_ARRAY_LEN(f), "%s %s %d", req->method, req->path, req->status);
+
+	if (o->baggage)
+		wd_baggage_set_current(NULL);
+	wd_span_deactivate(o->prev);
+	wd_span_end(o->span);
+
+	struct wd_attr a[6];
+	size_t n = 0;
+	a[n++] = WD_A_STR("http.request.method", o->method);
+	a[n++] = WD_A_STR("url.scheme", "http");
+	a[n++] = WD_A_INT("http.response.status_code", req->status);
+	a[n++] = WD_A_STR("network.protocol.version", req->ri->http_version);
+	if (req->route)
+		a[n++] = WD_A_STR("http.route", req->route->path);
+	if (req->status >= 500)
+		a[n++] = WD_A_STR("error.type", status_text);
+	wd_metric_record(m_duration, secs, a, n);
+	wd_metric_add(m_active, -1, a, 2);
 }
 
 static int parse_query(struct wd_http_req *req, const char *qs)
@@ -622,6 +751,8 @@ static int begin_request(struct mg_connection *conn)
 {
 	struct wd_http_server *srv = mg_get_user_data(mg_get_context(conn));
 	struct wd_http_req req = {0};
+	struct wd_prop_context prop;
+	req.obs.prop = &prop;
 	atomic_fetch_add(&srv->in_flight, 1);
 	req.conn = conn;
 	req.ri = mg_get_request_info(conn);

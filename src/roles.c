@@ -18,6 +18,7 @@ ROLE(customer);
 ROLE(order);
 ROLE(ordercheck);
 ROLE(ordermanagement);
+ROLE(otlp_sink);
 ROLE(probe);
 ROLE(stock);
 ROLE(supplier);
@@ -55,6 +56,9 @@ const struct wd_role wd_roles[] = {
 	{"ordermanagement", ordermanagement_main,
 	 "worker: marks registered orders ready or blocked against stock", ordermanagement_cfg,
 	 T | H, NULL},
+	{"otlp-sink", otlp_sink_main,
+	 "local telemetry sink: OTLP/HTTP in, OTLP/JSON lines per signal out (port 4318)",
+	 otlp_sink_cfg, H, NULL},
 	{"probe", probe_main, "health probe: GET a URL, exit 0 on 2xx (container healthchecks)",
 	 probe_cfg, 0, NULL},
 	{"stock", stock_main, "REST API for stock levels on PostgreSQL (port 5001)", stock_cfg,

@@ -14,8 +14,8 @@ passed=0 failed=0 skipped=0
 failures=()
 
 echo "== unit tests"
-"$UNIT" "$@" > >(tee build/unit.log) 2>&1
-wait
+# A pipeline, not a process substitution: the log must be complete before it is read.
+"$UNIT" "$@" 2>&1 | tee build/unit.log
 last=$(tail -n 1 build/unit.log)
 if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
 	passed=$((passed + BASH_REMATCH[1]))

@@ -7,6 +7,19 @@
  * reply becomes a logged 500), the access log, keep-alive, graceful drain on stop, and the
  * built-in GET /health, /ready and /metrics. Every error body is {"error": "..."}.
  *
+ * Telemetry, for every request, without the role writing any: traceparent, tracestate and
+ * baggage are extracted; a SERVER span "{METHOD} {route template}" (just "{METHOD}" when
+ * no route matched) carries http.request.method, url.path, url.scheme, http.route,
+ * http.response.status_code, server.address, server.port, client.address,
+ * network.protocol.version and user_agent.original; a 5xx sets error.type and status
+ * ERROR (a 4xx leaves the status unset). The span and the request's baggage are current
+ * while the handler runs, so whatever it calls (HTTP client, database, Kafka) becomes a
+ * child. Metrics: http.server.request.duration (s) and http.server.active_requests. The
+ * access log line ("GET /orders/7 200", fields method, path, route, status, duration_ms)
+ * is written inside the span and so carries its trace id. Requests civetweb refuses
+ * before they are parsed (malformed or oversized heads) get a JSON error and a log line,
+ * but no span.
+ *
  * Handlers run on civetweb worker threads, several at once; they must be thread-safe.
  */
 #ifndef WOODCTL_HTTP_H

@@ -6,7 +6,12 @@
  * a cap on the response size. Redirects are not followed. Retries happen only when the
  * caller asks for them, because only the caller knows whether the call is idempotent.
  * Trace context (traceparent, tracestate, baggage) is injected from the current span and
- * each attempt is a CLIENT span, without the caller doing anything.
+ * each attempt is a CLIENT span "{METHOD}", child of the calling thread's current span,
+ * with http.request.method, url.full (credentials replaced by REDACTED), server.address,
+ * server.port, http.response.status_code, http.request.resend_count on retries, and on
+ * failure error.type (the status for 4xx/5xx, or timeout, connection_refused,
+ * dns_failure, response_too_large, transport_error) with status ERROR; each attempt is
+ * also recorded in http.client.request.duration (s).
  *
  * Thread: any; calls on one thread run one at a time (the handle is per thread).
  */

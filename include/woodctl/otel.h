@@ -175,10 +175,25 @@ int wd_baggage_get(const char *header, const char *key, char *out, size_t outsz)
 
 /* ---- Metrics ---------------------------------------------------------------------- */
 
+/*
+ * Every instrument aggregates per attribute set (the same attributes in any order are one
+ * set; of two equal keys the last wins; at most 32 attributes, string values cut at 2048
+ * bytes). An instrument holds at most 2000 series: 1999 attribute sets plus the series
+ * otel.metric.overflow=true, which takes every measurement of a new set past the limit
+ * (the OTel SDK rule), so nothing is lost and memory stays bounded.
+ *
+ * Two readers see the same instruments: the OTLP exporter (every OTEL_METRIC_EXPORT_INTERVAL,
+ * cumulative by default; OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta makes
+ * counters, histograms and observable counters delta, lowmemory only the synchronous
+ * counters and histograms) and Prometheus text for GET /metrics (always cumulative).
+ * Cumulative points start at the series' first measurement (observable instruments: at
+ * process start); delta points start at the previous export. With OTEL_SDK_DISABLED=true
+ * nothing is recorded and both readers see nothing.
+ */
 enum wd_instrument_kind {
-	WD_COUNTER,        /* monotonic sum */
+	WD_COUNTER,        /* monotonic sum; negative values are dropped */
 	WD_UPDOWN_COUNTER, /* non-monotonic sum */
-	WD_HISTOGRAM,      /* explicit buckets */
+	WD_HISTOGRAM,      /* explicit buckets (previous bound, bound]; negative values dropped */
 	WD_GAUGE,          /* last value */
 	WD_OBS_COUNTER,    /* asynchronous: callback reports cumulative values */
 	WD_OBS_UPDOWN,
@@ -192,22 +207,38 @@ extern const double wd_buckets_seconds[];
 extern const size_t wd_buckets_seconds_len;
 
 /*
- * Creates (or returns the existing) instrument with this name. unit is UCUM ("s", "By",
- * "{message}"). bounds/nbounds apply to histograms (NULL: the semconv seconds buckets).
- * is_int: values are integers (sums exported as as_int).
+ * Creates (or returns the existing) instrument with this name: names are matched without
+ * regard to case, and a second registration with another kind or unit logs a warning and
+ * gets the first one. name follows the OTel syntax (a letter, then up to 254 of letters,
+ * digits, '_', '.', '-', '/'); unit is UCUM ("s", "By", "{message}"), at most 63 ASCII
+ * characters. bounds/nbounds apply to histograms (NULL: the semconv seconds buckets; bounds
+ * that are not finite and strictly increasing are logged and replaced by those).
+ * is_int: values are integers (rounded to nearest; sums and gauges exported as as_int).
+ * Never returns NULL: a bad name, unit or kind is logged at ERROR and gives a no-op
+ * instrument. Any thread; cheap enough to call at start-up, not per request.
  */
 struct wd_instrument *wd_instrument_new(enum wd_instrument_kind kind, const char *name,
                                         const char *unit, const char *description, bool is_int,
                                         const double *bounds, size_t nbounds);
 
-/* Adds to a counter/up-down counter, records into a histogram, or sets a gauge. */
+/*
+ * Adds to a counter/up-down counter, records into a histogram, or sets a gauge (both
+ * functions do whatever the instrument's kind means). Any thread, never blocks on I/O: a
+ * lock-free lookup of the attribute set and a short per-series lock. Values that are not
+ * finite, negative for a counter or histogram, or out of range for an integer instrument
+ * are dropped and counted (otel.sdk.metric.measurement.dropped; the first is logged).
+ * inst NULL or no-op: nothing happens.
+ */
 void wd_metric_add(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
                    size_t nattrs);
 void wd_metric_record(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
                       size_t nattrs);
 
 /* Asynchronous instruments: the callback reports through wd_metric_observe, on the
- * thread that collects (exporter thread or a /metrics request). */
+ * thread that collects (exporter thread or a /metrics request), one collection at a time.
+ * obs is valid only during the callback; a set reported twice keeps the last value. The
+ * callback must not render or export metrics itself. Registering the same name again with
+ * another callback adds it (up to 8). */
 struct wd_observer;
 typedef void (*wd_observe_fn)(struct wd_observer *obs, void *ud);
 void wd_metric_observe(struct wd_observer *obs, double value, const struct wd_attr *attrs,
@@ -216,8 +247,14 @@ struct wd_instrument *wd_instrument_observable(enum wd_instrument_kind kind, con
                                                const char *unit, const char *description,
                                                bool is_int, wd_observe_fn fn, void *ud);
 
-/* Renders every instrument as Prometheus text exposition (0.0.4), names translated the
- * way the OpenTelemetry Prometheus exporter does. */
+/*
+ * Appends every instrument as Prometheus text exposition (0.0.4), named the way the OTel
+ * Prometheus exporter names them: dots to underscores, a unit suffix (s -> _seconds,
+ * By -> _bytes, {annotations} dropped, "1" on a gauge -> _ratio), _total on counters,
+ * histograms as cumulative _bucket{le=...} with +Inf, _sum and _count; label values
+ * escaped and invalid UTF-8 replaced; target_info carries the resource. Returns 0, or
+ * WD_ETOOBIG when out's cap is reached (out is then left as it was). Any thread.
+ */
 int wd_metrics_prometheus(struct wd_buf *out);
 
 #endif

@@ -8,19 +8,31 @@
 #include "woodctl/cfg.h"
 #include "woodctl/role.h"
 #include "woodctl/wood.h"
+#include "woodctl/wood_loop.h"
 
 static double error_rate;
 static int64_t interval_ms;
+static int64_t admin_port;
 
 const struct wd_cfg_var customer_cfg[] = {
-    WOOD_CFG_ERROR_RATE(error_rate),
-    WOOD_CFG_INTERVAL(interval_ms),
-    WD_CFG_END,
+	WOOD_CFG_ERROR_RATE(error_rate),
+	WOOD_CFG_INTERVAL(interval_ms),
+	WOOD_CFG_ADMIN_PORT(admin_port, "9101"),
+	WD_CFG_END,
 };
 
 int customer_main(int argc, char **argv)
 {
 	WD_UNUSED(argc);
 	WD_UNUSED(argv);
-	return wd_role_not_implemented("customer");
+	struct wood_producer p = {
+		.topic = WOOD_TOPIC_ORDERS,
+		.noun = "order",
+		.starting = "Customer service starting",
+		.metric = "orders",
+		.error_rate = error_rate,
+		.interval_ms = interval_ms,
+		.admin_port = (int)admin_port,
+	};
+	return wood_producer_run(&p);
 }

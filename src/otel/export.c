@@ -29,9 +29,9 @@ struct proc {
 	struct wd_bp_conf conf;
 	int exporter;
 	struct wd_ring q;
-	atomic_bool eager;                  /* a full batch is waiting */
-	_Atomic uint64_t dropped, exported; /* for wd_otel_get_stats */
-	uint64_t dropped_warned;            /* drops already reported (thread only) */
+	atomic_bool eager;                          /* a full batch is waiting */
+	_Atomic uint64_t dropped, exported, failed; /* for wd_otel_get_stats */
+	uint64_t dropped_warned;                    /* drops already reported (thread only) */
 	int64_t last_warn_ns, next_due_ns;
 	struct wd_pb body;
 	void **items;
@@ -65,6 +65,8 @@ void wd_otel_get_stats(struct wd_otel_stats *out)
 	out->logs_exported = atomic_load(&P[1].exported);
 	out->logs_dropped = atomic_load(&P[1].dropped);
 	out->exports_failed = atomic_load(&exports_failed);
+	out->spans_failed = atomic_load(&P[0].failed);
+	out->logs_failed = atomic_load(&P[1].failed);
 }
 
 static void kick(struct proc *p)
@@ -180,10 +182,12 @@ static size_t export_batch(struct proc *p)
 			wd_logf(WD_LOG_ERROR, "otel", NULL, 0,
 			        "cannot encode %zu %s: request over 64 MiB, dropped", n, p->what);
 		}
-		if (rc == 0)
+		if (rc == 0) {
 			atomic_fetch_add(&p->exported, n);
-		else
+		} else {
 			atomic_fetch_add(&exports_failed, 1);
+			atomic_fetch_add(&p->failed, n);
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		free_item(p, p->items[i]);
@@ -199,9 +203,12 @@ static void run_proc(struct proc *p, bool all)
 	atomic_store(&p->eager, false);
 	size_t budget = wd_ring_count(&p->q);
 	for (;;) {
+		/* A wake-up for a full batch must not send a partial one early. */
+		if (!all && wd_ring_count(&p->q) < p->conf.batch)
+			break;
 		size_t n = export_batch(p);
 		budget = n < budget ? budget - n : 0;
-		if (!n || (all ? !budget : wd_ring_count(&p->q) < p->conf.batch))
+		if (!n || (all && !budget))
 			break;
 	}
 }
@@ -337,7 +344,9 @@ int wd_otel_init(const char *service_name)
 		return wd_fail(WD_EIO, "cannot start the telemetry exporter thread: %s",
 		               strerror(rc));
 	}
-	wd_log_set_sink(wd_otel_log_sink, NULL);
+	pthread_setname_np(thread, "wd-otel-export");
+	if (wd_oc.logs_exporter != WD_EXP_NONE)
+		wd_log_set_sink(wd_otel_log_sink, NULL);
 	wd_run_on_stop(WD_STOP_TELEMETRY, stop_hook, NULL);
 	return 0;
 }

@@ -782,7 +782,8 @@ void wd_metric_observe(struct wd_observer *obs, double value, const struct wd_at
 static bool otlp_delta(enum wd_instrument_kind k)
 {
 	switch (wd_otel_temporality) {
-	case 1: return k == WD_COUNTER || k == WD_HISTOGRAM || k == WD_OBS_COUNTER;
+	case WD_TEMPORALITY_DELTA:
+		return k == WD_COUNTER || k == WD_HISTOGRAM || k == WD_OBS_COUNTER;
 	case 2: return k == WD_COUNTER || k == WD_HISTOGRAM;
 	default: return false;
 	}

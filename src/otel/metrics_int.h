@@ -14,6 +14,10 @@
 /* Distinct instruments in the process; more are refused with an error log. */
 #define WD_METRIC_MAX_INSTRUMENTS 1024
 
+/* The values of wd_otel_temporality and wd_otel_metrics_exporter (otel_int.h), named. */
+enum { WD_TEMPORALITY_CUMULATIVE, WD_TEMPORALITY_DELTA, WD_TEMPORALITY_LOWMEMORY };
+enum { WD_METRICS_TO_OTLP, WD_METRICS_TO_CONSOLE, WD_METRICS_TO_NONE };
+
 /* Who reads: the OTLP exporter (temporality per OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_
  * PREFERENCE; delta readings reset the interval) or Prometheus (always cumulative,
  * never changes any state), like two independent readers of one SDK. */

@@ -590,7 +590,7 @@ static void json_msg(struct wd_buf *b, const ProtobufCMessage *m)
 
 int wd_metrics_export(bool final)
 {
-	if (wd_otel_disabled || wd_otel_metrics_exporter == 2)
+	if (wd_otel_disabled || wd_otel_metrics_exporter == WD_METRICS_TO_NONE)
 		return 0;
 	struct arena a = {0};
 	struct wd_buf body = WD_BUF_INIT;
@@ -599,7 +599,7 @@ int wd_metrics_export(bool final)
 	size_t np = build_request(&a, &req);
 	if (!np)
 		goto out; /* nothing measured in this interval */
-	if (wd_otel_metrics_exporter == 1) {
+	if (wd_otel_metrics_exporter == WD_METRICS_TO_CONSOLE) {
 		json_msg(&body, &req.base);
 		wd_buf_putc(&body, '\n');
 		/* Console output is for people; a short write is not worth a retry loop. */

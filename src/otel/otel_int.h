@@ -45,6 +45,9 @@ struct wd_otel_stats {
 	uint64_t spans_exported, spans_dropped;
 	uint64_t logs_exported, logs_dropped;
 	uint64_t exports_failed;
+	/* Items of batches the backend never took (failed or timed out exports); with the
+	 * drops and the exported ones they account for every ended span and log record. */
+	uint64_t spans_failed, logs_failed;
 };
 void wd_otel_get_stats(struct wd_otel_stats *out);
 

@@ -329,8 +329,16 @@ int wd_otlp_export(enum wd_otel_signal sig, const uint8_t *body, size_t len)
 				rc = WD_EIO;
 				break;
 			}
-			if (cc == CURLE_ABORTED_BY_CALLBACK)
-				continue; /* the deadline passed: reported as a time-out above */
+			/* Each attempt is given all the time left, so its time-out is the export's.
+			 */
+			if (cc == CURLE_ABORTED_BY_CALLBACK ||
+			    (cc == CURLE_OPERATION_TIMEDOUT && effective(deadline))) {
+				report(sig, WD_LOG_ERROR,
+				       "OTLP %s export to %s timed out after %d attempt%s; dropped",
+				       sig_name[sig], d->url, attempt + 1, attempt ? "s" : "");
+				rc = WD_ETIMEDOUT;
+				break;
+			}
 			bool transient = cc == CURLE_COULDNT_CONNECT ||
 			                 cc == CURLE_COULDNT_RESOLVE_HOST ||
 			                 cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_SEND_ERROR ||
@@ -343,8 +351,6 @@ int wd_otlp_export(enum wd_otel_signal sig, const uint8_t *body, size_t len)
 				rc = WD_EIO;
 				break;
 			}
-			if (cc == CURLE_OPERATION_TIMEDOUT && remaining_ms(deadline) <= 0)
-				continue; /* reported as a time-out above */
 			wait = wd_otlp_backoff_ms(attempt);
 			/* At shutdown an unreachable collector is not waited for: the process
 			 * would otherwise linger its whole deadline for nothing. */

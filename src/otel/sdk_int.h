@@ -104,6 +104,7 @@ void wd_otel_utf8_copy(char *dst, const char *s, size_t n, size_t max_chars);
 
 struct wd_sattr {
 	const char *key;
+	uint32_t klen; /* strlen of the key as given (span attributes only) */
 	enum wd_attr_type type;
 	uint32_t n; /* items in an array */
 	union {

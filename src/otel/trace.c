@@ -157,11 +157,18 @@ static const char *copy_str(struct wd_span *s, const char *src, size_t limit)
 	if (!src)
 		src = "";
 	size_t n = strlen(src);
-	/* Fast path: short ASCII is copied as is. */
+	/* Fast path: ASCII within the limit is copied as is (checked 8 bytes at a time). */
+	uint64_t high = 0;
 	size_t i = 0;
-	while (i < n && !((unsigned char)src[i] & 0x80))
-		i++;
-	if (i == n && (!limit || n <= limit)) {
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, src + i, 8);
+		high |= w;
+	}
+	high &= 0x8080808080808080ULL;
+	for (; i < n; i++)
+		high |= (unsigned char)src[i] & 0x80;
+	if (!high && (!limit || n <= limit)) {
 		char *d = arena_alloc(s, n + 1);
 		memcpy(d, src, n + 1);
 		return d;
@@ -218,8 +225,10 @@ static void attr_put(struct wd_span *s, struct wd_sattr **list, uint32_t *n, uin
 {
 	if (!a || !a->key)
 		return;
+	/* Keys are compared by length first: most differ there, and strcmp was the hot spot. */
+	size_t klen = strlen(a->key);
 	for (uint32_t i = 0; i < *n; i++) {
-		if (!strcmp((*list)[i].key, a->key)) {
+		if ((*list)[i].klen == klen && !memcmp((*list)[i].key, a->key, klen)) {
 			copy_value(s, &(*list)[i], a);
 			return;
 		}
@@ -240,6 +249,7 @@ static void attr_put(struct wd_span *s, struct wd_sattr **list, uint32_t *n, uin
 	}
 	struct wd_sattr *d = &(*list)[(*n)++];
 	d->key = copy_str(s, a->key, 0);
+	d->klen = (uint32_t)klen;
 	copy_value(s, d, a);
 }
 
@@ -266,6 +276,7 @@ static struct wd_sattr *attr_array(struct wd_span *s, const struct wd_attr *attr
 			continue;
 		}
 		out[*count].key = copy_str(s, attrs[i].key, 0);
+		out[*count].klen = (uint32_t)strlen(attrs[i].key);
 		copy_value(s, &out[*count], &attrs[i]);
 		(*count)++;
 	}
@@ -273,6 +284,14 @@ static struct wd_sattr *attr_array(struct wd_span *s, const struct wd_attr *attr
 }
 
 /* ---- life of a span ---- */
+
+/* A context may come from a caller's own struct: never trust it to be terminated. */
+static void copy_tracestate(char *dst, const char *src)
+{
+	size_t n = strnlen(src, WD_TRACESTATE_MAX - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 static struct wd_span *start(const char *name, enum wd_span_kind kind,
                              const struct wd_span_context *parent, const struct wd_attr *attrs,
@@ -286,9 +305,7 @@ static struct wd_span *start(const char *name, enum wd_span_kind kind,
 			memcpy(&s->ctx, parent, offsetof(struct wd_span_context, tracestate));
 		else
 			memset(&s->ctx, 0, offsetof(struct wd_span_context, tracestate));
-		s->ctx.tracestate[0] = '\0';
-		if (pvalid)
-			strcpy(s->ctx.tracestate, parent->tracestate);
+		copy_tracestate(s->ctx.tracestate, pvalid ? parent->tracestate : "");
 		s->ctx.remote = false;
 		return s;
 	}
@@ -297,7 +314,7 @@ static struct wd_span *start(const char *name, enum wd_span_kind kind,
 		memcpy(s->parent_id, parent->span_id, 8);
 		s->has_parent = true;
 		s->parent_remote = parent->remote;
-		strcpy(s->ctx.tracestate, parent->tracestate);
+		copy_tracestate(s->ctx.tracestate, parent->tracestate);
 	} else {
 		wd_otel_new_trace_id(s->ctx.trace_id);
 		s->ctx.tracestate[0] = '\0';
@@ -408,7 +425,12 @@ void wd_span_add_link(struct wd_span *s, const struct wd_span_context *sc,
 	memcpy(l->span_id, sc->span_id, 8);
 	l->flags = sc->flags;
 	l->remote = sc->remote;
-	l->tracestate = sc->tracestate[0] ? copy_str(s, sc->tracestate, 0) : NULL;
+	l->tracestate = NULL;
+	if (sc->tracestate[0]) {
+		char ts[WD_TRACESTATE_MAX];
+		copy_tracestate(ts, sc->tracestate);
+		l->tracestate = copy_str(s, ts, 0);
+	}
 	l->attrs = attr_array(s, attrs, nattrs, &l->nattrs, &l->dropped);
 }
 

@@ -11,6 +11,7 @@
 //                             e.g. 503:Retry-After=date+2 for two seconds from now)
 //     partial                 200 with partial_success {rejected 3, "3 items rejected"}
 //     hang                    never answer (the connection stays open)
+//     huge                    200 with a 5 MiB body (over the client's 4 MiB parse cap)
 //   Each request N (from 1) gives DIR/N.body and DIR/N.json.
 'use strict';
 const fs = require('fs');
@@ -59,6 +60,9 @@ const server = http.createServer((req, res) => {
     }
     if (code === 'hang') {
       return;
+    } else if (code === 'huge') {
+      res.writeHead(200, headers);
+      res.end(Buffer.alloc(5 << 20, 0x0a));
     } else if (code === 'partial') {
       res.writeHead(200, headers);
       res.end(partialBody(3, '3 items rejected'));

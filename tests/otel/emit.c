@@ -263,9 +263,11 @@ int main(int argc, char **argv)
 	wd_otel_get_stats(&st);
 	fprintf(stdout,
 	        "{\"spans_exported\":%llu,\"spans_dropped\":%llu,\"logs_exported\":%llu,"
-	        "\"logs_dropped\":%llu,\"exports_failed\":%llu,\"shutdown_ms\":%.1f}\n",
+	        "\"logs_dropped\":%llu,\"exports_failed\":%llu,\"spans_failed\":%llu,"
+	        "\"logs_failed\":%llu,\"shutdown_ms\":%.1f}\n",
 	        (unsigned long long)st.spans_exported, (unsigned long long)st.spans_dropped,
 	        (unsigned long long)st.logs_exported, (unsigned long long)st.logs_dropped,
-	        (unsigned long long)st.exports_failed, (double)(wd_monotonic_ns() - t0) / 1e6);
+	        (unsigned long long)st.exports_failed, (unsigned long long)st.spans_failed,
+	        (unsigned long long)st.logs_failed, (double)(wd_monotonic_ns() - t0) / 1e6);
 	return rc;
 }

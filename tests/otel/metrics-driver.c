@@ -3,6 +3,7 @@
  * flush (one POST /v1/metrics), records more, flushes again and shuts down.
  *
  *   metrics-driver export
+ *   metrics-driver prometheus   records the same set and prints the /metrics text
  *
  * Exits 77 when the binary has no telemetry pipeline linked in (the metrics branch alone).
  */
@@ -16,8 +17,9 @@
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "export")) {
-		fprintf(stderr, "usage: metrics-driver export\n");
+	bool prom = argc == 2 && !strcmp(argv[1], "prometheus");
+	if (argc != 2 || (strcmp(argv[1], "export") && !prom)) {
+		fprintf(stderr, "usage: metrics-driver export|prometheus\n");
 		return 2;
 	}
 	struct wd_buf err = WD_BUF_INIT;
@@ -44,6 +46,14 @@ int main(int argc, char **argv)
 	wd_metric_add(c, 5, a, 2);
 	wd_metric_record(h, 0.05, a, 2);
 	wd_metric_record(h, 2, a, 2);
+	if (prom) {
+		struct wd_buf out = WD_BUF_INIT;
+		rc = wd_metrics_prometheus(&out);
+		fwrite(out.ptr, 1, out.len, stdout);
+		wd_buf_release(&out);
+		wd_otel_shutdown(10000);
+		return rc ? 1 : 0;
+	}
 	if (wd_otel_flush(10000))
 		fprintf(stderr, "first flush did not complete\n");
 	wd_metric_add(c, 3, a, 2);

@@ -68,4 +68,30 @@ wait_requests 2 || fail "fewer than 2 requests"
 grep -q '"content-encoding":"gzip"' "$RX/1.json" || fail "not gzip"
 check 1 DELTA 5 "1,0,1,0"
 check 2 DELTA 3 "0,0,0,1"
+kill "$RX_PID"; wait "$RX_PID" 2>/dev/null
+
+# Console: one OTLP/JSON document per export on stdout, nothing on the network.
+OTEL_METRICS_EXPORTER=console "$EMIT" export >"$WD_TEST_TMP/console" || fail "driver failed"
+node - "$WD_TEST_TMP/console" <<'JS' || fail "console output: $(head -c 600 "$WD_TEST_TMP/console")"
+const lines = require('fs').readFileSync(process.argv[2], 'utf8').split('\n').filter((l) => l.startsWith('{'));
+if (lines.length < 2) throw new Error('want 2 exports, got ' + lines.length);
+const req = JSON.parse(lines[1]);
+const m = req.resourceMetrics[0].scopeMetrics[0].metrics.find((x) => x.name === 'test.orders');
+if (!m || m.sum.dataPoints[0].asInt !== '8' || m.sum.aggregationTemporality !== 2) throw new Error(JSON.stringify(m));
+JS
+
+# Prometheus text after start-up: target_info carries the resource; promtool parses it all.
+OTEL_METRICS_EXPORTER=none "$EMIT" prometheus >"$WD_TEST_TMP/prom" || fail "driver failed"
+grep -q '^target_info{.*service_name="metrics-test".*} 1$' "$WD_TEST_TMP/prom" ||
+	fail "no target_info: $(head -5 "$WD_TEST_TMP/prom")"
+grep -q '^test_orders_total{region="7",supplier="acme"} 5$' "$WD_TEST_TMP/prom" || fail "counter line"
+grep -q '^test_latency_seconds_bucket{region="7",supplier="acme",le="+Inf"} 2$' "$WD_TEST_TMP/prom" ||
+	fail "histogram line"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$WD_TEST_TMP/prom" >"$WD_TEST_TMP/lint" 2>&1
+	rc=$?
+	# 3 = lint findings only; the semconv *_count gauges are the known ones.
+	[ $rc = 0 ] || { [ $rc = 3 ] && ! grep -v 'should not have "_count" suffix' "$WD_TEST_TMP/lint" | grep -q .; } ||
+		fail "promtool ($rc): $(cat "$WD_TEST_TMP/lint")"
+fi
 echo ok

@@ -8,6 +8,11 @@ OTEL_TRACES_EXPORTER=console OTEL_LOGS_EXPORTER=none OTEL_METRICS_EXPORTER=none 
 	"$EMIT" showcase >/dev/null 2>"$WD_TEST_TMP/err" || fail "emit failed"
 [ "$(grep -c '^{"span":' "$WD_TEST_TMP/err")" = 5 ] || fail "console: $(cat "$WD_TEST_TMP/err")"
 grep '^{"span":"SELECT orders"' "$WD_TEST_TMP/err" | grep -q '"status":"error"' || fail "console status"
+grep '^{"span":' "$WD_TEST_TMP/err" | node -e '
+const lines = require("fs").readFileSync(0, "utf8").trim().split("\n").map(JSON.parse);
+const c = lines.find((l) => l.span === "SELECT orders");
+if (c.kind !== "client" || c.attributes.ia[2] !== 3000000000 || c.events[1].name !== "exception")
+  process.exit(1);' || fail "console lines are not the expected JSON"
 
 OTEL_TRACES_SAMPLER=always_off OTEL_METRICS_EXPORTER=none "$EMIT" showcase >/dev/null 2>&1 ||
 	fail "emit failed"

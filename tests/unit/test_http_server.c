@@ -84,8 +84,12 @@ static void h_twice(struct wd_http_req *req)
 		abort(); /* the test sees the crash as a lost connection */
 }
 
+static char slow_flag[128]; /* created when h_slow starts, so a test knows it is running */
+
 static void h_slow(struct wd_http_req *req)
 {
+	if (slow_flag[0])
+		fclose(fopen(slow_flag, "w"));
 	usleep(800 * 1000);
 	wd_http_reply_json(req, 200, json_pack("{s:b}", "slow", 1));
 }
@@ -156,6 +160,7 @@ static void start_server(struct server *s, int threads, int64_t max_body)
 	snprintf(s->log, sizeof(s->log), "/tmp/wd-http-log.XXXXXX");
 	int logfd = mkstemp(s->log);
 	snprintf(ready_flag, sizeof(ready_flag), "%s.ready", s->log);
+	snprintf(slow_flag, sizeof(slow_flag), "%s.slow", s->log);
 	int fds[2];
 	if (pipe(fds))
 		abort();
@@ -202,6 +207,7 @@ static int stop_server(struct server *s)
 	int st = 0;
 	waitpid(s->pid, &st, 0);
 	unlink(ready_flag);
+	unlink(slow_flag);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -608,6 +614,13 @@ TEST_T(http_keep_alive_on_both_sides, 20)
 		EXPECT_CONTAINS(out, "HTTP/1.1 200 OK\r\n");
 		EXPECT_CONTAINS(out, "Connection: keep-alive\r\n");
 		EXPECT_CONTAINS(out, "Content-Length: 42\r\n");
+		/* RFC 9110: an origin server with a clock sends Date (IMF-fixdate). */
+		const char *d = strstr(out, "\r\nDate: ");
+		ASSERT_TRUE(d != NULL);
+		const char *e = strstr(d + 2, "\r\n");
+		ASSERT_TRUE(e != NULL);
+		EXPECT_INT(e - (d + 8), 29);
+		EXPECT_TRUE(!strncmp(e - 4, " GMT", 4));
 	}
 	close(fd);
 	/* Client: consecutive calls on one thread reuse the connection (same source port). */
@@ -790,7 +803,9 @@ TEST_T(http_stop_drains_in_flight_requests, 20)
 	ASSERT_TRUE(fd >= 0);
 	const char *r = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
 	send_all(fd, r, strlen(r));
-	usleep(200 * 1000); /* the handler is now sleeping */
+	for (int i = 0; i < 500 && access(slow_flag, F_OK); i++)
+		usleep(10 * 1000); /* until the handler is sleeping */
+	EXPECT_TRUE(access(slow_flag, F_OK) == 0);
 	kill(s.pid, SIGTERM);
 	char out[4096];
 	read_response(fd, out, sizeof(out));
@@ -807,6 +822,7 @@ TEST_T(http_stop_drains_in_flight_requests, 20)
 	EXPECT_CONTAINS(log, "stopped");
 	free(log);
 	unlink(ready_flag);
+	unlink(slow_flag);
 }
 
 TEST(http_start_errors_are_reported)

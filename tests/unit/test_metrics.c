@@ -199,7 +199,7 @@ TEST_T(metrics_cardinality_limit_overflows_into_one_series, 60)
 
 TEST(metrics_cumulative_keeps_start_and_grows)
 {
-	wd_otel_temporality = 0;
+	wd_otel_temporality = WD_TEMPORALITY_CUMULATIVE;
 	int64_t t0 = wd_now_ns();
 	struct wd_instrument *c = wd_instrument_new(WD_COUNTER, "test.cum", "", "", true, NULL, 0);
 	wd_metric_add(c, 5, NULL, 0);
@@ -222,7 +222,7 @@ TEST(metrics_cumulative_keeps_start_and_grows)
 
 TEST(metrics_delta_resets_per_collection_and_prometheus_stays_cumulative)
 {
-	wd_otel_temporality = 1;
+	wd_otel_temporality = WD_TEMPORALITY_DELTA;
 	static const double bounds[] = {1, 10};
 	struct wd_instrument *c =
 	    wd_instrument_new(WD_COUNTER, "test.delta", "", "", false, NULL, 0);
@@ -302,7 +302,7 @@ TEST(metrics_observable_counter_cumulative_and_delta)
 	struct wd_instrument *o = wd_instrument_observable(WD_OBS_COUNTER, "test.jobs", "{job}", "",
 	                                                   true, observe_jobs, &calls);
 	ASSERT_TRUE(o != NULL);
-	wd_otel_temporality = 0;
+	wd_otel_temporality = WD_TEMPORALITY_CUMULATIVE;
 	struct mcap *m1 = mcap_collect(WD_READER_OTLP, "test.jobs");
 	EXPECT_INT(calls, 1);
 	ASSERT_TRUE(m1->found);
@@ -310,12 +310,13 @@ TEST(metrics_observable_counter_cumulative_and_delta)
 	EXPECT_TRUE(m1->pts[0].start > 0 && m1->pts[0].start <= m1->pts[0].time);
 	EXPECT_INT(m1->pts[0].start, wd_metrics_process_start_ns());
 
-	wd_otel_temporality = 2; /* lowmemory: observable counters stay cumulative */
+	wd_otel_temporality =
+	    WD_TEMPORALITY_LOWMEMORY; /* lowmemory: observable counters stay cumulative */
 	struct mcap *m2 = mcap_collect(WD_READER_OTLP, "test.jobs");
 	EXPECT_TRUE(!m2->info.delta);
 	EXPECT_INT(m2->pts[0].i, 20);
 
-	wd_otel_temporality = 1; /* delta: the difference between observations */
+	wd_otel_temporality = WD_TEMPORALITY_DELTA; /* delta: the difference between observations */
 	struct mcap *m3 = mcap_collect(WD_READER_OTLP, "test.jobs");
 	struct mcap *m4 = mcap_collect(WD_READER_OTLP, "test.jobs");
 	EXPECT_TRUE(m3->info.delta);

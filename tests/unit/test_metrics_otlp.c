@@ -107,7 +107,7 @@ static void observe_queue(struct wd_observer *obs, void *ud)
 
 TEST_T(otlp_metrics_decoded_by_independent_decoder, 60)
 {
-	wd_otel_temporality = 0;
+	wd_otel_temporality = WD_TEMPORALITY_CUMULATIVE;
 	int64_t t0 = wd_now_ns();
 	static const double bounds[] = {1, 2, 5};
 	struct wd_instrument *c = wd_instrument_new(WD_COUNTER, "orders.created", "{order}",
@@ -237,7 +237,7 @@ TEST_T(otlp_metrics_decoded_by_independent_decoder, 60)
 	json_decref(req);
 
 	/* Second collection under delta: counters and histograms carry only what is new. */
-	wd_otel_temporality = 1;
+	wd_otel_temporality = WD_TEMPORALITY_DELTA;
 	req = encode_and_decode(&np); /* the first delta starts from the previous collection */
 	json_decref(req);
 	wd_metric_add(c, 4, a, 5);
@@ -263,7 +263,7 @@ TEST_T(otlp_metrics_decoded_by_independent_decoder, 60)
 
 TEST(otlp_metrics_console_json)
 {
-	wd_otel_temporality = 0;
+	wd_otel_temporality = WD_TEMPORALITY_CUMULATIVE;
 	struct wd_instrument *c =
 	    wd_instrument_new(WD_COUNTER, "console.count", "1", "q\"uote", true, NULL, 0);
 	struct wd_attr a = WD_A_STR("k", "line\nbreak");
@@ -295,15 +295,15 @@ TEST(otlp_metrics_console_json)
 	wd_buf_release(&out);
 }
 
-TEST(otlp_metrics_export_hands_body_to_pipeline)
+TEST(otlp_metrics_export_skips_empty_and_none)
 {
 	/* With nothing measured there is nothing to send. */
-	wd_otel_metrics_exporter = 0;
+	wd_otel_metrics_exporter = WD_METRICS_TO_OTLP;
 	EXPECT_INT(wd_metrics_export(false), 0);
-	wd_otel_metrics_exporter = 2; /* none */
+	wd_otel_metrics_exporter = WD_METRICS_TO_NONE;
 	struct wd_instrument *c =
 	    wd_instrument_new(WD_COUNTER, "export.none", "", "", true, NULL, 0);
 	wd_metric_add(c, 1, NULL, 0);
 	EXPECT_INT(wd_metrics_export(false), 0);
-	wd_otel_metrics_exporter = 0;
+	wd_otel_metrics_exporter = WD_METRICS_TO_OTLP;
 }

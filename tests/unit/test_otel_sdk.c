@@ -534,3 +534,33 @@ TEST(span_encoding_reads_back)
 	wd_span_release(s);
 	wd_span_release(c);
 }
+
+TEST(event_and_link_limits)
+{
+	static const char *const none[] = {NULL};
+	fake_running(none);
+	struct wd_span *s = wd_span_start_root("many", WD_SPAN_INTERNAL, NULL, 0);
+	struct wd_span *o = wd_span_start_root("other", WD_SPAN_INTERNAL, NULL, 0);
+	struct wd_attr ea[200];
+	char keys[200][8];
+	for (int i = 0; i < 200; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		ea[i] = WD_A_INT(keys[i], i);
+	}
+	for (int i = 0; i < 130; i++) {
+		wd_span_add_event(s, "e", ea, i == 0 ? 200 : 1);
+		wd_span_add_link(s, wd_span_context(o), NULL, 0);
+	}
+	EXPECT_INT(s->nevents, 128);
+	EXPECT_INT(s->dropped_events, 2);
+	EXPECT_INT(s->nlinks, 128);
+	EXPECT_INT(s->dropped_links, 2);
+	EXPECT_INT(s->events[0].nattrs, 128);
+	EXPECT_INT(s->events[0].dropped, 72);
+	/* An invalid context is not a link. */
+	struct wd_span_context zero = {0};
+	wd_span_add_link(o, &zero, NULL, 0);
+	EXPECT_INT(o->nlinks, 0);
+	wd_span_end(o);
+	wd_span_end(s);
+}
