@@ -10,6 +10,7 @@
 
 #include "kafka_int.h"
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 #include "woodctl/run.h"
 
 extern char **environ;
@@ -64,6 +65,26 @@ static const char *const owned_props[] = {
 const char *wd_kafka_bootstrap(void)
 {
 	return cfg_bootstrap && *cfg_bootstrap ? cfg_bootstrap : "localhost:9092";
+}
+
+void wd_kafka_server_address(char *host, size_t hostsz, int64_t *port)
+{
+	const char *b = wd_kafka_bootstrap();
+	while (*b == ' ')
+		b++;
+	size_t n = strcspn(b, ", ");
+	const char *colon = memrchr(b, ':', n);
+	const char *rb = memrchr(b, ']', n);
+	*port = 9092;
+	if (colon && (!rb || colon > rb)) {
+		*port = strtol(colon + 1, NULL, 10);
+		n = (size_t)(colon - b);
+	}
+	if (n >= 2 && b[0] == '[' && b[n - 1] == ']') {
+		b++;
+		n -= 2;
+	}
+	snprintf(host, hostsz, "%.*s", (int)n, b);
 }
 
 char *wd_kafka_prop_name(const char *name)
@@ -324,6 +345,37 @@ rd_kafka_conf_t *wd_kafka_conf_new(enum wd_kafka_client kind, const char *group)
 	return conf;
 }
 
+/* ---- Metrics ------------------------------------------------------------------------ */
+
+struct wd_kafka_metrics wd_kafka_m;
+static pthread_once_t metrics_once = PTHREAD_ONCE_INIT;
+
+static void metrics_create(void)
+{
+	wd_kafka_m.sent =
+	    wd_instrument_new(WD_COUNTER, "messaging.client.sent.messages", "{message}",
+	                      "Messages the producer attempted to send (with error.type "
+	                      "when the broker did not take them)",
+	                      true, NULL, 0);
+	wd_kafka_m.send_duration = wd_instrument_new(
+	    WD_HISTOGRAM, "messaging.client.operation.duration", "s",
+	    "Time from handing a message to the producer to the broker's answer", false, NULL, 0);
+	wd_kafka_m.consumed =
+	    wd_instrument_new(WD_COUNTER, "messaging.client.consumed.messages", "{message}",
+	                      "Messages handed to the handler (first deliveries)", true, NULL, 0);
+	wd_kafka_m.process_duration = wd_instrument_new(
+	    WD_HISTOGRAM, "messaging.process.duration", "s",
+	    "Time to process a message, retries and dead-lettering included", false, NULL, 0);
+	wd_kafka_m.dead_lettered = wd_instrument_new(
+	    WD_COUNTER, "woodctl.messaging.dead_lettered.messages", "{message}",
+	    "Messages written to their topic's dead-letter topic ({topic}.dlq)", true, NULL, 0);
+}
+
+void wd_kafka_metrics_init(void)
+{
+	pthread_once(&metrics_once, metrics_create);
+}
+
 /* ---- Producer ----------------------------------------------------------------------- */
 
 /* A sync send's rendezvous with its delivery report; freed by whichever side is last. */
@@ -339,8 +391,21 @@ static void sync_release(struct sync_wait *w)
 		free(w);
 }
 
+/*
+ * What travels with a message from produce to its delivery report: the PRODUCER span
+ * (ended when the broker answers, so it carries the outcome, partition and offset) and
+ * a sync send's rendezvous. Allocated only when there is something to carry.
+ */
+struct send_ticket {
+	struct wd_span *span;
+	struct sync_wait *w;
+	int64_t start_ns;
+};
+
 struct wd_kafka_producer {
 	rd_kafka_t *rk;
+	char server_address[256];
+	int64_t server_port;
 	pthread_t poller;
 	bool poller_started;
 	atomic_bool closing;
@@ -381,12 +446,44 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	} else {
 		atomic_fetch_add(&p->delivered, 1);
 	}
-	struct sync_wait *w = m->_private;
-	if (w) {
-		w->err = m->err;
-		atomic_store(&w->done, true);
-		sync_release(w);
+	struct send_ticket *t = m->_private;
+	if (!t)
+		return;
+	const char *topic = rd_kafka_topic_name(m->rkt);
+	struct wd_attr ma[] = {WD_A_STR("messaging.system", "kafka"),
+	                       WD_A_STR("messaging.operation.name", "send"),
+	                       WD_A_STR("messaging.destination.name", topic),
+	                       WD_A_STR("error.type", rd_kafka_err2name(m->err))};
+	size_t nma = m->err ? 4 : 3;
+	wd_metric_add(wd_kafka_m.sent, 1, ma, nma);
+	wd_metric_record(wd_kafka_m.send_duration, (double)(wd_monotonic_ns() - t->start_ns) / 1e9,
+	                 ma, nma);
+	if (t->span) {
+		if (m->err) {
+			wd_span_record_error(t->span, rd_kafka_err2name(m->err),
+			                     rd_kafka_err2str(m->err));
+		} else {
+			char part[16];
+			snprintf(part, sizeof(part), "%d", (int)m->partition);
+			wd_span_set_str(t->span, "messaging.destination.partition.id", part);
+			wd_span_set_int(t->span, "messaging.kafka.offset", m->offset);
+		}
+		wd_span_end(t->span);
 	}
+	if (t->w) {
+		t->w->err = m->err;
+		atomic_store(&t->w->done, true);
+		sync_release(t->w);
+	}
+	free(t);
+}
+
+/* The carrier setter for wd_prop_inject: one header per key, replacing an earlier one. */
+static void header_set(void *carrier, const char *key, const char *value)
+{
+	rd_kafka_headers_t *h = carrier;
+	rd_kafka_header_remove(h, key);
+	rd_kafka_header_add(h, key, -1, value, -1);
 }
 
 static void *poll_main(void *arg)
@@ -415,9 +512,11 @@ int wd_kafka_producer_new(struct wd_kafka_producer **out)
 	rd_kafka_conf_t *conf = wd_kafka_conf_new(WD_KAFKA_PRODUCER, NULL);
 	if (!conf)
 		return WD_EINVAL;
+	wd_kafka_metrics_init();
 	struct wd_kafka_producer *p = xcalloc(1, sizeof(*p));
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_opaque(conf, p);
+	wd_kafka_server_address(p->server_address, sizeof(p->server_address), &p->server_port);
 	p->rk = wd_kafka_client_new(conf, RD_KAFKA_PRODUCER);
 	if (!p->rk) {
 		free(p);
@@ -449,9 +548,33 @@ static int produce(struct wd_kafka_producer *p, const char *topic, const char *k
 		rd_kafka_header_add(hdrs, headers[i].name, -1, headers[i].value,
 		                    headers[i].value ? (ssize_t)headers[i].len : 0);
 	/*
-	 * Instrumentation seam: the PRODUCER span "send {topic}" starts here and its context
-	 * is injected into hdrs, so every message carries its creation context.
+	 * The PRODUCER span "send {topic}" (a child of the caller's current span) is the
+	 * message's creation context: it goes into the headers, and it ends with the
+	 * delivery report.
 	 */
+	struct wd_attr a[8];
+	size_t na = 0;
+	a[na++] = WD_A_STR("messaging.system", "kafka");
+	a[na++] = WD_A_STR("messaging.operation.name", "send");
+	a[na++] = WD_A_STR("messaging.operation.type", "send");
+	a[na++] = WD_A_STR("messaging.destination.name", topic);
+	a[na++] = WD_A_STR("server.address", p->server_address);
+	a[na++] = WD_A_INT("server.port", p->server_port);
+	if (key)
+		a[na++] = WD_A_STR("messaging.kafka.message.key", key);
+	char name[300];
+	snprintf(name, sizeof(name), "send %s", topic);
+	struct wd_span *span = wd_span_start(name, WD_SPAN_PRODUCER, NULL, a, na);
+	wd_prop_inject(span, hdrs, header_set);
+	struct send_ticket *t = NULL;
+	if (w || wd_span_is_recording(span) || wd_otel_enabled()) {
+		t = xcalloc(1, sizeof(*t));
+		t->w = w;
+		t->span = wd_span_is_recording(span) ? span : NULL;
+		t->start_ns = wd_monotonic_ns();
+	}
+	/* Once queued, t belongs to the delivery report (which may run at once). */
+	bool report_ends_span = t && t->span;
 	int64_t deadline = wd_monotonic_ns() + wd_kafka_flush_ms_cfg * 1000000;
 	rd_kafka_resp_err_t err;
 	for (;;) {
@@ -459,7 +582,7 @@ static int produce(struct wd_kafka_producer *p, const char *topic, const char *k
 		    p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
 		    RD_KAFKA_V_VALUE((void *)value, value ? len : 0),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
-		    RD_KAFKA_V_OPAQUE(w), RD_KAFKA_V_END);
+		    RD_KAFKA_V_OPAQUE(t), RD_KAFKA_V_END);
 		/* A full local queue drains as the broker acknowledges; wait a little. */
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || wd_monotonic_ns() > deadline)
 			break;
@@ -467,6 +590,14 @@ static int produce(struct wd_kafka_producer *p, const char *topic, const char *k
 	}
 	if (err) {
 		rd_kafka_headers_destroy(hdrs);
+		struct wd_attr ma[] = {WD_A_STR("messaging.system", "kafka"),
+		                       WD_A_STR("messaging.operation.name", "send"),
+		                       WD_A_STR("messaging.destination.name", topic),
+		                       WD_A_STR("error.type", rd_kafka_err2name(err))};
+		wd_metric_add(wd_kafka_m.sent, 1, ma, WD_ARRAY_LEN(ma));
+		wd_span_record_error(span, rd_kafka_err2name(err), rd_kafka_err2str(err));
+		wd_span_end(span);
+		free(t);
 		struct wd_log_field f[] = {WD_LF_S("topic", topic),
 		                           WD_LF_S("error", rd_kafka_err2name(err))};
 		wd_logf(WD_LOG_ERROR, "kafka", f, 2, "cannot produce to topic '%s': %s", topic,
@@ -477,7 +608,9 @@ static int produce(struct wd_kafka_producer *p, const char *topic, const char *k
 		           ? WD_EINVAL
 		           : WD_EIO;
 	}
-	/* On success librdkafka owns hdrs. */
+	/* On success librdkafka owns hdrs; the delivery report ends a recording span. */
+	if (!report_ends_span)
+		wd_span_end(span);
 	atomic_fetch_add(&p->produced, 1);
 	return 0;
 }

@@ -8,6 +8,7 @@
  * time, so commits cannot crowd heartbeats out of the coordinator connection), and
  * synchronous on revoke and close.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "kafka_int.h"
 #include "woodctl/kafka.h"
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 #include "woodctl/run.h"
 
 #define POLL_MS 100
@@ -28,6 +30,7 @@ struct wd_kafka_consumer {
 	rd_kafka_t *rk;
 	struct wd_kafka_producer *dlq; /* created on the first dead letter */
 	char *group;
+	char server_address[256];
 	char **topics;
 	size_t ntopics;
 	wd_kafka_handler_fn handler;
@@ -44,6 +47,12 @@ struct wd_kafka_consumer {
 	bool holding, held_revoked;
 	const char *held_topic;
 	int32_t held_partition;
+	struct wd_kafka_consumer *next; /* in the list the lag gauge walks */
+	/* While a message is held for a retry, librdkafka reports no position for its
+	 * (paused) partition; the lag gauge uses this instead. Guarded by live_mu. */
+	const char *held_lag_topic;
+	int32_t held_lag_partition;
+	int64_t held_lag_next;
 	/* NUL-terminated copies of the current message's key and value. */
 	char *kbuf, *vbuf;
 	size_t kcap, vcap;
@@ -126,6 +135,59 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		rd_kafka_assign(rk, NULL);
 }
 
+/* Live consumers, for the lag gauge; a consumer leaves the list before it is closed. */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct wd_kafka_consumer *live;
+static pthread_once_t lag_once = PTHREAD_ONCE_INIT;
+
+/*
+ * messaging.kafka.consumer.lag, per assigned partition: the partition's high watermark
+ * (as last seen by fetches, no network round trip) minus the next offset the application
+ * will get. Runs on the thread that collects metrics.
+ */
+static void observe_lag(struct wd_observer *obs, void *ud)
+{
+	WD_UNUSED(ud);
+	pthread_mutex_lock(&live_mu);
+	for (struct wd_kafka_consumer *c = live; c; c = c->next) {
+		rd_kafka_topic_partition_list_t *asg = NULL;
+		if (rd_kafka_assignment(c->rk, &asg) || !asg)
+			continue;
+		rd_kafka_position(c->rk, asg);
+		for (int i = 0; i < asg->cnt; i++) {
+			rd_kafka_topic_partition_t *e = &asg->elems[i];
+			int64_t lo, hi;
+			if (e->offset < 0 && c->held_lag_topic &&
+			    e->partition == c->held_lag_partition &&
+			    !strcmp(e->topic, c->held_lag_topic))
+				e->offset = c->held_lag_next;
+			if (e->offset < 0 ||
+			    rd_kafka_get_watermark_offsets(c->rk, e->topic, e->partition, &lo,
+			                                   &hi) ||
+			    hi < 0)
+				continue;
+			char part[16];
+			snprintf(part, sizeof(part), "%d", (int)e->partition);
+			struct wd_attr a[] = {WD_A_STR("messaging.system", "kafka"),
+			                      WD_A_STR("messaging.destination.name", e->topic),
+			                      WD_A_STR("messaging.destination.partition.id", part),
+			                      WD_A_STR("messaging.consumer.group.name", c->group)};
+			wd_metric_observe(obs, (double)(hi > e->offset ? hi - e->offset : 0), a,
+			                  WD_ARRAY_LEN(a));
+		}
+		rd_kafka_topic_partition_list_destroy(asg);
+	}
+	pthread_mutex_unlock(&live_mu);
+}
+
+static void lag_create(void)
+{
+	wd_instrument_observable(WD_OBS_GAUGE, "messaging.kafka.consumer.lag", "{message}",
+	                         "Messages in an assigned partition not yet delivered to the "
+	                         "handler",
+	                         true, observe_lag, NULL);
+}
+
 int wd_kafka_consumer_new(const struct wd_kafka_consumer_opts *o, struct wd_kafka_consumer **out)
 {
 	*out = NULL;
@@ -147,6 +209,8 @@ int wd_kafka_consumer_new(const struct wd_kafka_consumer_opts *o, struct wd_kafk
 	/* Rebalance and commit callbacks then run inside rd_kafka_consumer_poll. */
 	rd_kafka_poll_set_consumer(c->rk);
 	c->group = xstrdup(o->group);
+	int64_t port;
+	wd_kafka_server_address(c->server_address, sizeof(c->server_address), &port);
 	c->ntopics = o->ntopics;
 	c->topics = xcalloc(o->ntopics, sizeof(char *));
 	rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)o->ntopics);
@@ -174,6 +238,12 @@ int wd_kafka_consumer_new(const struct wd_kafka_consumer_opts *o, struct wd_kafk
 	                           WD_LF_S("bootstrap", wd_kafka_bootstrap())};
 	wd_logf(WD_LOG_INFO, "kafka", f, 2, "consumer subscribed to %s%s in group '%s'",
 	        c->topics[0], c->ntopics > 1 ? " and more" : "", c->group);
+	wd_kafka_metrics_init();
+	pthread_once(&lag_once, lag_create);
+	pthread_mutex_lock(&live_mu);
+	c->next = live;
+	live = c;
+	pthread_mutex_unlock(&live_mu);
 	*out = c;
 	return 0;
 }
@@ -207,6 +277,11 @@ static int hold(struct wd_kafka_consumer *c, const rd_kafka_message_t *held, int
 	c->held_revoked = false;
 	c->held_topic = rd_kafka_topic_name(held->rkt);
 	c->held_partition = held->partition;
+	pthread_mutex_lock(&live_mu);
+	c->held_lag_topic = c->held_topic;
+	c->held_lag_partition = held->partition;
+	c->held_lag_next = held->offset + 1;
+	pthread_mutex_unlock(&live_mu);
 	int64_t deadline = wd_monotonic_ns() + ms * 1000000;
 	for (;;) {
 		if (stopping(c)) {
@@ -228,6 +303,9 @@ static int hold(struct wd_kafka_consumer *c, const rd_kafka_message_t *held, int
 			rd_kafka_message_destroy(m);
 	}
 	c->holding = false;
+	pthread_mutex_lock(&live_mu);
+	c->held_lag_topic = NULL;
+	pthread_mutex_unlock(&live_mu);
 	if (!rd_kafka_assignment(c->rk, &now) && now->cnt) {
 		rd_kafka_position(c->rk, now);
 		for (int i = 0; i < rewind->cnt; i++) {
@@ -287,7 +365,7 @@ static int64_t backoff(const struct wd_kafka_consumer *c, int n)
  * broker's acknowledgement; while that fails it keeps trying (the message must not be
  * committed unless it landed). Returns 0 once written, or what hold returned. */
 static int dead_letter(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm,
-                       const struct wd_kafka_msg *m)
+                       const struct wd_kafka_msg *m, const char *why)
 {
 	int rc = 0;
 	if (!c->dlq && (rc = wd_kafka_producer_new(&c->dlq)))
@@ -323,6 +401,11 @@ static int dead_letter(struct wd_kafka_consumer *c, const rd_kafka_message_t *rk
 		                           DLQ_SEND_MS);
 		if (!rc) {
 			atomic_fetch_add(&c->dead_lettered, 1);
+			struct wd_attr ma[] = {WD_A_STR("messaging.system", "kafka"),
+			                       WD_A_STR("messaging.destination.name", m->topic),
+			                       WD_A_STR("messaging.consumer.group.name", c->group),
+			                       WD_A_STR("error.type", why)};
+			wd_metric_add(wd_kafka_m.dead_lettered, 1, ma, WD_ARRAY_LEN(ma));
 			wd_logf(WD_LOG_WARNING, "kafka", f, 4,
 			        "message %s[%d]@%lld sent to dead-letter topic '%s': %s", m->topic,
 			        (int)m->partition, (long long)m->offset, topic, reason);
@@ -364,6 +447,65 @@ static const char *result_name(enum wd_kafka_result r)
 	return "?";
 }
 
+/* The carrier getter for wd_prop_extract: header values are not NUL-terminated, so each
+ * one asked for is copied (freed with the carrier). */
+struct header_carrier {
+	const rd_kafka_message_t *m;
+	char *copies[8];
+	int n;
+};
+
+static const char *header_get(void *carrier, const char *key)
+{
+	struct header_carrier *hc = carrier;
+	rd_kafka_headers_t *hdrs;
+	const void *val;
+	size_t sz;
+	if (hc->n >= (int)WD_ARRAY_LEN(hc->copies) || rd_kafka_message_headers(hc->m, &hdrs) ||
+	    rd_kafka_header_get_last(hdrs, key, &val, &sz) || !val)
+		return NULL;
+	return hc->copies[hc->n++] = xstrndup(val, sz);
+}
+
+/*
+ * The CONSUMER span "process {topic}" starts a new trace and LINKS to the message's
+ * creation context (the producer's span, from the headers) rather than being its child:
+ * messaging semconv's default, because processing is a separate operation that may
+ * happen much later, again after a redelivery, or several times; a parent would stretch
+ * the producer's trace over all of that. The link keeps the two navigable both ways. The
+ * message's baggage is made current too, so calls made by the handler carry it on.
+ */
+static struct wd_span *process_span_start(struct wd_kafka_consumer *c,
+                                          const rd_kafka_message_t *rkm,
+                                          const struct wd_kafka_msg *m)
+{
+	struct header_carrier hc = {.m = rkm};
+	struct wd_prop_context pc;
+	wd_prop_extract(&hc, header_get, &pc);
+	for (int i = 0; i < hc.n; i++)
+		free(hc.copies[i]);
+	char part[16], name[300];
+	snprintf(part, sizeof(part), "%d", (int)m->partition);
+	snprintf(name, sizeof(name), "process %s", m->topic);
+	struct wd_attr a[10];
+	size_t na = 0;
+	a[na++] = WD_A_STR("messaging.system", "kafka");
+	a[na++] = WD_A_STR("messaging.operation.name", "process");
+	a[na++] = WD_A_STR("messaging.operation.type", "process");
+	a[na++] = WD_A_STR("messaging.destination.name", m->topic);
+	a[na++] = WD_A_STR("messaging.consumer.group.name", c->group);
+	a[na++] = WD_A_STR("messaging.destination.partition.id", part);
+	a[na++] = WD_A_INT("messaging.kafka.offset", m->offset);
+	a[na++] = WD_A_STR("server.address", c->server_address);
+	if (m->key)
+		a[na++] = WD_A_STR("messaging.kafka.message.key", m->key);
+	struct wd_span *span = wd_span_start_root(name, WD_SPAN_CONSUMER, a, na);
+	if (pc.has_parent)
+		wd_span_add_link(span, &pc.parent, NULL, 0);
+	wd_baggage_set_current(pc.baggage[0] ? pc.baggage : NULL);
+	return span;
+}
+
 /* Runs the handler on one message until its outcome is final, the partition is taken
  * away, or the process stops; stores the offset only in the first case. */
 static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
@@ -381,11 +523,22 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 	rd_kafka_timestamp_type_t tstype;
 	m.timestamp_ms = rd_kafka_message_timestamp(rkm, &tstype);
 	atomic_fetch_add(&c->consumed, 1);
-	/*
-	 * Instrumentation seam: the CONSUMER span "process {topic}" starts here, linked to
-	 * the creation context found in the headers, and stays current around every handler
-	 * call below so that what the handler calls becomes its children.
-	 */
+	int64_t start_ns = wd_monotonic_ns();
+	const char *error_type = NULL;
+	char part[16];
+	snprintf(part, sizeof(part), "%d", (int)m.partition);
+	struct wd_attr ma[] = {WD_A_STR("messaging.system", "kafka"),
+	                       WD_A_STR("messaging.operation.name", "process"),
+	                       WD_A_STR("messaging.destination.name", m.topic),
+	                       WD_A_STR("messaging.consumer.group.name", c->group),
+	                       WD_A_STR("messaging.destination.partition.id", part),
+	                       WD_A_STR("error.type", "")};
+	wd_metric_add(wd_kafka_m.consumed, 1, ma, 5);
+	char *saved_baggage = xstrdup(wd_baggage_current());
+	struct wd_span *span = process_span_start(c, rkm, &m);
+	/* Current for the whole dispatch: what the handler calls, and the dead-letter send,
+	 * become its children. */
+	struct wd_span *prev = wd_span_activate(span);
 	int retries = 0, blocks = 0;
 	for (;;) {
 		m.attempt++;
@@ -395,9 +548,11 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 		if (r == WD_KAFKA_DONE) {
 			atomic_fetch_add(&c->done, 1);
 			store(c, rkm);
-			return;
+			break;
 		}
 		if (r == WD_KAFKA_REJECT || (r == WD_KAFKA_RETRY && retries >= c->max_retries)) {
+			const char *type = r == WD_KAFKA_REJECT ? "rejected" : "retries_exhausted";
+			error_type = type;
 			if (r == WD_KAFKA_RETRY) {
 				char why[sizeof(m.reason)];
 				snprintf(why, sizeof(why), "gave up after %d attempts: %s",
@@ -405,9 +560,12 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 				         m.reason[0] ? m.reason : "handler asked for a retry");
 				memcpy(m.reason, why, sizeof(why));
 			}
-			if (!dead_letter(c, rkm, &m))
+			wd_span_record_error(span, type,
+			                     m.reason[0] ? m.reason : "rejected by the handler");
+			/* The dead letter's own "send {topic}.dlq" span is a child of this one. */
+			if (!dead_letter(c, rkm, &m, type))
 				store(c, rkm);
-			return;
+			break;
 		}
 		if (r == WD_KAFKA_RETRY) {
 			wait_ms = backoff(c, ++retries);
@@ -416,6 +574,10 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 			retries = 0;
 		}
 		atomic_fetch_add(&c->retried, 1);
+		struct wd_attr ea[] = {
+		    WD_A_INT("attempt", m.attempt), WD_A_STR("outcome", result_name(r)),
+		    WD_A_STR("reason", m.reason), WD_A_INT("backoff_ms", wait_ms)};
+		wd_span_add_event(span, "retry", ea, WD_ARRAY_LEN(ea));
 		struct wd_log_field f[] = {
 		    WD_LF_S("topic", m.topic), WD_LF_I("partition", m.partition),
 		    WD_LF_I("offset", m.offset), WD_LF_I("attempt", m.attempt)};
@@ -423,9 +585,22 @@ static void dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm)
 		        "message %s[%d]@%lld not processed (%s: %s); retrying in %lld ms", m.topic,
 		        (int)m.partition, (long long)m.offset, result_name(r),
 		        m.reason[0] ? m.reason : "no reason given", (long long)wait_ms);
-		if (hold(c, rkm, wait_ms))
-			return;
+		int rc = hold(c, rkm, wait_ms);
+		if (rc) {
+			error_type = rc == WD_ESTOPPED ? "stopped" : "revoked";
+			wd_span_record_error(span, error_type,
+			                     "left uncommitted; it will be delivered again");
+			break;
+		}
 	}
+	wd_span_set_int(span, "woodctl.kafka.attempts", m.attempt);
+	ma[5].v.s = error_type;
+	wd_metric_record(wd_kafka_m.process_duration, (double)(wd_monotonic_ns() - start_ns) / 1e9,
+	                 ma, error_type ? 6 : 5);
+	wd_span_deactivate(prev);
+	wd_span_end(span);
+	wd_baggage_set_current(*saved_baggage ? saved_baggage : NULL);
+	free(saved_baggage);
 }
 
 static int handle_error(struct wd_kafka_consumer *c, const rd_kafka_message_t *m)
@@ -512,6 +687,13 @@ void wd_kafka_consumer_free(struct wd_kafka_consumer *c)
 {
 	if (!c)
 		return;
+	pthread_mutex_lock(&live_mu);
+	for (struct wd_kafka_consumer **pp = &live; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	pthread_mutex_unlock(&live_mu);
 	if (c->rk) {
 		commit(c, true);
 		/* Leaving the group revokes the partitions; on_rebalance commits again. */

@@ -25,6 +25,32 @@
  * (a real broker refuses a session timeout under its group.min.session.timeout.ms, 6 s
  * by default, which is why that is not the default).
  *
+ * Telemetry (through otel.h; nothing to do in role code):
+ *   - wd_kafka_produce: a PRODUCER span "send {topic}", child of the caller's current span,
+ *     with messaging.system=kafka, messaging.operation.name=send,
+ *     messaging.operation.type=send, messaging.destination.name, server.address/port,
+ *     messaging.kafka.message.key (when there is a key); it ends with the delivery report
+ *     and then carries messaging.destination.partition.id and messaging.kafka.offset, or
+ *     the error (error.type = librdkafka's error name). Its context is the message's
+ *     creation context: traceparent/tracestate (and baggage) go into the message headers.
+ *   - the consumer: a CONSUMER span "process {topic}" per message, in a NEW trace with a
+ *     LINK to the creation context found in the headers (messaging semconv's default:
+ *     processing is a separate operation, possibly much later or repeated after a
+ *     redelivery, and a parent would stretch the producer's trace over it). Attributes:
+ *     messaging.system, messaging.operation.name=process, messaging.operation.type=process,
+ *     messaging.destination.name, messaging.consumer.group.name,
+ *     messaging.destination.partition.id, messaging.kafka.offset, server.address,
+ *     messaging.kafka.message.key, woodctl.kafka.attempts. The span (and the message's
+ *     baggage) is current while the handler runs, so HTTP or database calls made by the
+ *     handler become its children; the dead-letter send too. Each retry is a "retry"
+ *     event; REJECT, exhausted retries, or giving up at stop/revoke mark it ERROR with
+ *     error.type rejected, retries_exhausted, stopped or revoked.
+ *   - metrics: messaging.client.sent.messages and messaging.client.operation.duration (s,
+ *     send to acknowledgement), messaging.client.consumed.messages,
+ *     messaging.process.duration (s, retries included), woodctl.messaging.dead_lettered
+ *     .messages, and the observable gauge messaging.kafka.consumer.lag per assigned
+ *     partition (high watermark minus the next offset for the handler).
+ *
  * Threads: librdkafka runs its own threads. A producer has one poll thread of ours that
  * serves delivery reports. A consumer runs the handler on the thread that called
  * wd_kafka_consumer_run, one message at a time.

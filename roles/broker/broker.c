@@ -35,12 +35,12 @@ static int64_t cfg_partitions;
 /* The same as the options, for supervisors that pass settings through the environment;
  * an option given on the command line wins. */
 const struct wd_cfg_var broker_cfg[] = {
-	WD_CFG_S("BROKER_ADDRESS_FILE", NULL, cfg_address_file,
-		 "file to write the bootstrap address to (as --address-file)"),
-	WD_CFG_S("BROKER_TOPICS", NULL, cfg_topics, "topics to pre-create (as --topics)"),
-	WD_CFG_I("BROKER_PARTITIONS", "1", 1, 1000, cfg_partitions,
-		 "partitions of each pre-created topic (as --partitions)"),
-	WD_CFG_END,
+    WD_CFG_S("BROKER_ADDRESS_FILE", NULL, cfg_address_file,
+             "file to write the bootstrap address to (as --address-file)"),
+    WD_CFG_S("BROKER_TOPICS", NULL, cfg_topics, "topics to pre-create (as --topics)"),
+    WD_CFG_I("BROKER_PARTITIONS", "1", 1, 1000, cfg_partitions,
+             "partitions of each pre-created topic (as --partitions)"),
+    WD_CFG_END,
 };
 
 static int usage(const char *why)

@@ -8,7 +8,7 @@ out=$WD_TEST_TMP/out flag=$WD_TEST_TMP/api-up
 "$KDRV" produce bl -n 3 m >/dev/null
 "$KDRV" consume bl g -n 3 --block-file "$flag" >"$out" 2>"$WD_TEST_TMP/log" &
 pid=$!
-wait_for "$out" '^block bl 0 0 m-1' 30
+wait_for "$out" '^block bl 0 0 m-1' 60
 sleep 2
 # Still blocked on the first message, retried several times (backoff 100 ms capped at 400 ms).
 [[ $(grep -c '^block bl 0 0 m-1' "$out") -ge 3 ]]

@@ -7,7 +7,7 @@ out=$WD_TEST_TMP/out
 "$KDRV" produce dl -H h1=kept good-1 >/dev/null
 "$KDRV" produce dl -H h1=kept -k k9 poison-2 >/dev/null
 "$KDRV" produce dl good-3 >/dev/null
-timeout 40 "$KDRV" consume dl g -n 3 --reject-match poison >"$out"
+timeout 90 "$KDRV" consume dl g -n 3 --reject-match poison >"$out"
 cat "$out"
 grep -qx 'done dl 0 0 good-1' "$out"
 grep -qx 'reject dl 0 1 poison-2' "$out"
@@ -27,7 +27,7 @@ grep -q 'dlq.source.offset=1,' "$out"
 # Retries used up: KAFKA_MAX_RETRIES is honoured through the consumer options here
 # (--max-retries 1), so the second failure dead-letters it with the last reason.
 "$KDRV" produce dl always-fails >/dev/null
-timeout 40 "$KDRV" consume dl g -n 1 --fail-times 99 --max-retries 1 >"$out"
+timeout 90 "$KDRV" consume dl g -n 1 --fail-times 99 --max-retries 1 >"$out"
 cat "$out"
 [[ $(grep -c '^call dl 0 3 ' "$out") == 2 ]]
 grep -qx 'stats consumed=1 done=0 retried=1 dead_lettered=1' "$out"

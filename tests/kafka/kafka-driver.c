@@ -3,6 +3,7 @@
  *   kafka-driver produce TOPIC [-k KEY] [-H NAME=VALUE]... [-n COUNT] VALUE
  *       sends VALUE (COUNT > 1: VALUE-1 ... VALUE-COUNT), flushes, prints
  *       "produced P delivered D failed F"; exit 0 when everything was delivered.
+ *       --no-flush leaves the delivery to the shutdown hook of the core.
  *   kafka-driver consume TOPIC GROUP [-n COUNT] [--fail-times K] [--reject-match S]
  *                        [--hang-match S] [--block-file FILE] [--max-retries N]
  *       consumes in GROUP until COUNT messages reached a final outcome (DONE or
@@ -12,12 +13,14 @@
  *         --reject-match S  values containing S are poison (REJECT);
  *         --hang-match S    values containing S make the handler hang (for kill -9);
  *         --fail-times K    each message fails (RETRY) on its first K attempts;
- *         --block-file F    BLOCK ("dependency down") until file F exists.
+ *         --block-file F    BLOCK ("dependency down") until file F exists;
+ *         --linger-ms MS    keep consuming MS after the COUNT-th outcome, then stop.
  *   Benchmarks: produce ... --size BYTES -n N (payloads of BYTES, prints msg/s);
  *   consume ... --quiet -n N (no per-message lines; msg/s from the first message on).
  * Settings come from the environment exactly as for a role (KAFKA_*); bad ones exit 2.
  * Logs go to stderr, results to stdout (line-buffered).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 
 #include "woodctl/kafka.h"
 #include "woodctl/log.h"
+#include "woodctl/otel.h"
 #include "woodctl/run.h"
 
 struct opts {
@@ -34,8 +38,10 @@ struct opts {
 	size_t nh;
 	int count, fail_times, finals, max_retries;
 	int size;   /* produce: payload of this many bytes instead of VALUE-i (benchmarks) */
-	bool quiet; /* consume: no line per message, a throughput line at the end */
+	bool quiet;    /* consume: no line per message, a throughput line at the end */
+	bool no_flush; /* produce: leave delivery to the shutdown hook (WD_STOP_KAFKA) */
 	int64_t first_ns, last_ns;
+	int linger_ms; /* consume: keep the consumer running this long after the last one */
 	struct wd_kafka_consumer *c;
 };
 
@@ -63,6 +69,25 @@ static const char *const shown_headers[] = {
     "from",
 };
 
+static void *stop_later(void *arg)
+{
+	struct opts *o = arg;
+	struct timespec ts = {o->linger_ms / 1000, (long)(o->linger_ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+	wd_kafka_consumer_stop(o->c);
+	return NULL;
+}
+
+/* The last expected message reached its outcome: stop now, or after --linger-ms. */
+static void finish(struct opts *o)
+{
+	pthread_t t;
+	if (o->linger_ms <= 0 || pthread_create(&t, NULL, stop_later, o))
+		wd_kafka_consumer_stop(o->c);
+	else
+		pthread_detach(t);
+}
+
 static enum wd_kafka_result handle(struct wd_kafka_msg *m, void *ud)
 {
 	struct opts *o = ud;
@@ -71,8 +96,8 @@ static enum wd_kafka_result handle(struct wd_kafka_msg *m, void *ud)
 		o->last_ns = wd_monotonic_ns();
 		if (!o->first_ns)
 			o->first_ns = o->last_ns;
-		if (++o->finals >= o->count)
-			wd_kafka_consumer_stop(o->c);
+		if (++o->finals == o->count)
+			finish(o);
 		return WD_KAFKA_DONE;
 	}
 	printf("call %s %d %lld attempt=%d key=", m->topic, (int)m->partition, (long long)m->offset,
@@ -116,8 +141,8 @@ static enum wd_kafka_result handle(struct wd_kafka_msg *m, void *ud)
 	/* Dead-lettering follows a REJECT, or a RETRY past the budget; both are final. */
 	if (r == WD_KAFKA_DONE || r == WD_KAFKA_REJECT ||
 	    (r == WD_KAFKA_RETRY && m->attempt > o->max_retries))
-		if (++o->finals >= o->count)
-			wd_kafka_consumer_stop(o->c);
+		if (++o->finals == o->count)
+			finish(o);
 	return r;
 }
 
@@ -152,7 +177,10 @@ static int produce(struct opts *o)
 		rc = wd_kafka_produce(p, o->topic, o->key, v, strlen(v), o->h, o->nh);
 		free(v);
 	}
-	wd_kafka_producer_flush(p, 60000);
+	if (o->no_flush)
+		wd_run_shutdown();
+	else
+		wd_kafka_producer_flush(p, 60000);
 	double secs = (double)(wd_monotonic_ns() - start) / 1e9;
 	free(payload);
 	if (o->size > 0)
@@ -233,6 +261,10 @@ int main(int argc, char **argv)
 			o.hang = argv[++i];
 		else if (!strcmp(a, "--size") && v)
 			o.size = atoi(argv[++i]);
+		else if (!strcmp(a, "--linger-ms") && v)
+			o.linger_ms = atoi(argv[++i]);
+		else if (!strcmp(a, "--no-flush"))
+			o.no_flush = true;
 		else if (!strcmp(a, "--quiet"))
 			o.quiet = true;
 		else if (!strcmp(a, "--block-file") && v)
@@ -248,15 +280,19 @@ int main(int argc, char **argv)
 	struct wd_buf err = WD_BUF_INIT;
 	int bad = wd_cfg_load(wd_log_cfg, NULL, NULL, &err);
 	wd_log_init("kafka-driver", STDERR_FILENO);
-	bad += wd_cfg_load(wd_kafka_cfg, NULL, NULL, &err);
-	if (!bad)
-		bad = wd_kafka_cfg_check(&err);
+	int kbad = wd_cfg_load(wd_kafka_cfg, NULL, NULL, &err);
+	bad += kbad ? kbad : wd_kafka_cfg_check(&err);
+	int obad = wd_cfg_load(wd_otel_cfg, NULL, NULL, &err);
+	bad += obad ? obad : wd_otel_cfg_check(&err);
 	if (bad) {
 		fputs(err.ptr, stderr);
 		wd_buf_release(&err);
 		return 2;
 	}
 	wd_buf_release(&err);
+	/* Telemetry as a role gets it (OTEL_* settings; OTEL_SDK_DISABLED=true turns it off). */
+	if (wd_otel_init("kafka-driver"))
+		return 2;
 	int rc = !strcmp(mode, "produce") ? produce(&o) : consume(&o);
 	wd_run_shutdown();
 	return rc;

@@ -10,6 +10,6 @@ cat "$out"
 grep -qx 'k1|{"wood_type": "oak", "quantity": 42}|from=woodctl' "$out"
 printf 'pine:{"wood_type": "pine", "quantity": 7}\n' |
 	kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -P -t theirs -K: -H from=kcat
-timeout 30 "$KDRV" consume theirs g -n 1 >"$out"
+timeout 90 "$KDRV" consume theirs g -n 1 >"$out"
 cat "$out"
 grep -qx 'call theirs 0 0 attempt=1 key=pine value={"wood_type": "pine", "quantity": 7} h:from=kcat' "$out"

@@ -5,7 +5,7 @@ set -eu
 broker_start --topics rt --partitions 1
 out=$WD_TEST_TMP/out
 "$KDRV" produce rt -n 3 m >/dev/null
-timeout 40 "$KDRV" consume rt g -n 3 --fail-times 2 >"$out"
+timeout 90 "$KDRV" consume rt g -n 3 --fail-times 2 >"$out"
 cat "$out"
 # Every message: attempts 1 and 2 fail, attempt 3 is done.
 for i in 1 2 3; do

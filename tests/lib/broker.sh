@@ -7,11 +7,16 @@
 #   KDRV                            the Kafka driver program (tests/kafka/kafka-driver.c)
 #   wait_for FILE PATTERN [SECS]    waits until FILE has a line matching PATTERN
 #
-# The consumer settings shorten the embedded broker's rejoin delay (session.timeout.ms - 1 s).
+# The consumer settings shorten the embedded broker's rejoin delay (session.timeout.ms - 1 s),
+# and bound how long a rebalance may wait for a member that died (max.poll.interval.ms is
+# the rebalance timeout a member announces; 300 s by default).
 : "${WOODCTL:?}" "${WD_TEST_TMP:?}"
 KDRV=$(dirname "$WOODCTL")/tests/kafka/kafka-driver
 export KAFKA_PROP_SESSION_TIMEOUT_MS=3000 KAFKA_PROP_HEARTBEAT_INTERVAL_MS=500
+export KAFKA_PROP_MAX_POLL_INTERVAL_MS=15000
 export LOG_FORMAT=json
+# Test programs export telemetry only in the cases that start a receiver for it.
+export OTEL_SDK_DISABLED=${OTEL_SDK_DISABLED:-true}
 BROKER_PID=
 
 broker_stop() {
