@@ -38,5 +38,5 @@ got=$(q "SELECT count(*) FROM orders")
 [ "$got" = $n ] || fail "orders in the database: $got, produced: $n (killed at $at_kill)"
 keys=$(q "SELECT count(DISTINCT key) FROM idempotency_keys WHERE scope = 'order' AND status = 201")
 [ "$keys" = $n ] || fail "distinct message keys: $keys, expected $n"
-replays=$(grep -c '"message":"POST /orders 201"' "$WD_TEST_TMP/order.log")
+replays=$(grep -c '"message":"HTTP 201 success for POST /orders"' "$WD_TEST_TMP/order.log")
 echo "killed at $at_kill of $n; POST /orders answered 201 $replays times (replays included)"
