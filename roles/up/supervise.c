@@ -560,6 +560,10 @@ int up_run(const struct up_opts *o)
 			child_env(c, "OTEL_EXPORTER_OTLP_ENDPOINT=%s", endpoint);
 			child_env(c, "OTEL_METRIC_EXPORT_INTERVAL=5000");
 			child_env(c, "KAFKA_BOOTSTRAP_SERVERS=%s", S.broker);
+			/* The embedded broker makes a restarted member wait session.timeout.ms - 1 s
+			 * to rejoin; keep that short (kafka.h). */
+			child_env(c, "KAFKA_PROP_SESSION_TIMEOUT_MS=3000");
+			child_env(c, "KAFKA_PROP_HEARTBEAT_INTERVAL_MS=500");
 			if (!strcmp(c->name, "order") || !strcmp(c->name, "stock"))
 				child_env(c, "DATABASE_URL=%s%s", dburl,
 				          given && *given             ? ""
