@@ -39,8 +39,15 @@ for p in $kids $pgpids; do
 	[ -e /proc/$p ] && [ "$(awk '{print $3}' /proc/$p/stat 2>/dev/null)" != Z ] &&
 		fail "process $p ($(tr '\0' ' ' </proc/$p/cmdline)) still runs"
 done
+# A port may be taken again at once by another suite: only our processes must be gone
+# from the listeners.
 for port in $ports; do
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && fail "port $port still listens"
+	owners=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2)
+	for o in $owners; do
+		for p in $kids $pgpids; do
+			[ "$o" = "$p" ] && fail "port $port still held by process $p"
+		done
+	done
 done
 [ ! -e "$workdir" ] || fail "work folder $workdir left on disk"
 echo "stopped cleanly: children $kids, ports" $ports
