@@ -131,6 +131,7 @@ test: $(B)/woodctl links $(B)/unit-tests $(TEST_PROGS) $(PROG_BIN)
 
 # CI: everything, in one command (the README's test command).
 check: deps
+	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory test
 	$(Q)$(MAKE) --no-print-directory test SAN=1
 	$(Q)$(MAKE) --no-print-directory static

@@ -25,11 +25,11 @@ static const struct {
 	const struct wd_cfg_var *table;
 	int (*check)(struct wd_buf *err);
 } core_tables[] = {
-	{0, "logging", wd_log_cfg, NULL},
-	{WD_SETUP_TELEMETRY, "telemetry", wd_otel_cfg, wd_otel_cfg_check},
-	{WD_SETUP_HTTP, "HTTP server", wd_http_cfg, wd_http_cfg_check},
-	{WD_SETUP_KAFKA, "Kafka", wd_kafka_cfg, wd_kafka_cfg_check},
-	{WD_SETUP_DB, "PostgreSQL", wd_db_cfg, wd_db_cfg_check},
+    {0, "logging", wd_log_cfg, NULL},
+    {WD_SETUP_TELEMETRY, "telemetry", wd_otel_cfg, wd_otel_cfg_check},
+    {WD_SETUP_HTTP, "HTTP server", wd_http_cfg, wd_http_cfg_check},
+    {WD_SETUP_KAFKA, "Kafka", wd_kafka_cfg, wd_kafka_cfg_check},
+    {WD_SETUP_DB, "PostgreSQL", wd_db_cfg, wd_db_cfg_check},
 };
 
 int wd_setup_config(const struct wd_role *role, struct wd_buf *err)

@@ -153,8 +153,8 @@ void wood_api_run(struct wd_http_req *req, struct wd_db *db, const char *scope, 
 	wd_http_reply_json(req, x.reply.status ? x.reply.status : 500, x.reply.body);
 }
 
-bool wood_api_begin(struct wd_http_req *req, struct wood_api_state *st, double rate,
-                    int status, const char *simulated)
+bool wood_api_begin(struct wd_http_req *req, struct wood_api_state *st, double rate, int status,
+                    const char *simulated)
 {
 	if (wood_api_simulate(req, rate, status, simulated))
 		return true;

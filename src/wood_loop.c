@@ -54,7 +54,8 @@ void wood_json_repr(const json_t *j, struct wd_buf *out)
 	case JSON_OBJECT: {
 		bool first = true;
 		wd_buf_putc(out, '{');
-		json_object_foreach((json_t *)j, key, v) {
+		json_object_foreach((json_t *)j, key, v)
+		{
 			wd_buf_puts(out, first ? "" : ", ");
 			repr_str(key, out);
 			wd_buf_puts(out, ": ");
@@ -66,7 +67,8 @@ void wood_json_repr(const json_t *j, struct wd_buf *out)
 	}
 	case JSON_ARRAY:
 		wd_buf_putc(out, '[');
-		json_array_foreach(j, i, v) {
+		json_array_foreach(j, i, v)
+		{
 			wd_buf_puts(out, i ? ", " : "");
 			wood_json_repr(v, out);
 		}
@@ -99,14 +101,15 @@ int wood_producer_run(const struct wood_producer *p)
 	char span_name[64];
 	snprintf(span_name, sizeof(span_name), "create %s", p->noun);
 	wd_info("%s with ERROR_RATE=%g and INTERVAL_SECONDS=%g", p->starting, p->error_rate,
-		(double)p->interval_ms / 1000);
+	        (double)p->interval_ms / 1000);
 	struct wd_buf text = WD_BUF_INIT, value = WD_BUF_INIT;
 	while (!wd_run_stopping()) {
 		struct wood_work w;
 		wood_work_begin(&w, span_name);
 		if (wood_draw_failure(p->error_rate)) {
 			char msg[96];
-			snprintf(msg, sizeof(msg), "failed to send %s (Kafka/network failure)", p->noun);
+			snprintf(msg, sizeof(msg), "failed to send %s (Kafka/network failure)",
+			         p->noun);
 			wood_simulated_failure(msg);
 			wd_metric_add(failed, 1, NULL, 0);
 		} else {
@@ -123,9 +126,10 @@ int wood_producer_run(const struct wood_producer *p)
 			} else {
 				wd_buf_reset(&text);
 				wood_item_repr(&it, false, &text);
-				/* The seed capitalises the noun here: "Order sent", "Stock sent". */
+				/* The seed capitalises the noun here: "Order sent", "Stock sent".
+				 */
 				wd_info("%c%s sent successfully: %s", p->noun[0] - 32, p->noun + 1,
-					text.ptr);
+				        text.ptr);
 				wd_metric_add(created, 1, &a, 1);
 			}
 		}
@@ -152,7 +156,8 @@ static enum wd_kafka_result check_one(struct wd_kafka_msg *m, void *ud)
 	snprintf(noun_cap, sizeof(noun_cap), "%c%s", c->noun[0] - 32, c->noun + 1);
 	if (wood_draw_failure(c->error_rate)) {
 		char msg[96];
-		snprintf(msg, sizeof(msg), "failed to process %s (API or network failure)", c->noun);
+		snprintf(msg, sizeof(msg), "failed to process %s (API or network failure)",
+		         c->noun);
 		wood_simulated_failure(msg);
 		wd_metric_add(x->errors, 1, NULL, 0);
 		/* The seed dropped the message here; we try it again instead. */
@@ -179,13 +184,13 @@ static enum wd_kafka_result check_one(struct wd_kafka_msg *m, void *ud)
 	snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
 	const char *headers[] = {header, NULL};
 	struct wd_http_call call = {
-		.method = "POST",
-		.url = x->url,
-		.headers = headers,
-		.body = body.ptr,
-		.body_len = body.len,
-		.content_type = "application/json",
-		.timeout_ms = 5000,
+	    .method = "POST",
+	    .url = x->url,
+	    .headers = headers,
+	    .body = body.ptr,
+	    .body_len = body.len,
+	    .content_type = "application/json",
+	    .timeout_ms = 5000,
 	};
 	struct wd_http_resp resp = WD_HTTP_RESP_INIT;
 	int rc = wd_http_call(&call, &resp);
@@ -203,14 +208,16 @@ static enum wd_kafka_result check_one(struct wd_kafka_msg *m, void *ud)
 		wd_metric_add(x->processed, 1, NULL, 0);
 		result = WD_KAFKA_DONE;
 	} else {
-		wd_error("Failed to send %s data to API: %s", c->noun, resp.body.ptr ? resp.body.ptr : "");
+		wd_error("Failed to send %s data to API: %s", c->noun,
+		         resp.body.ptr ? resp.body.ptr : "");
 		snprintf(m->reason, sizeof(m->reason), "API answered %d: %.200s", resp.status,
-			 resp.body.ptr ? resp.body.ptr : "");
+		         resp.body.ptr ? resp.body.ptr : "");
 		/* The API is away or overloaded: wait for it. A refusal of the item itself will
 		 * not change: dead-letter it. Other server errors: a bounded number of retries. */
-		result = resp.status == 502 || resp.status == 503 || resp.status == 504 ? WD_KAFKA_BLOCK
-			 : resp.status >= 500					   ? WD_KAFKA_RETRY
-										   : WD_KAFKA_REJECT;
+		result = resp.status == 502 || resp.status == 503 || resp.status == 504
+		             ? WD_KAFKA_BLOCK
+		         : resp.status >= 500 ? WD_KAFKA_RETRY
+		                              : WD_KAFKA_REJECT;
 	}
 	if (result != WD_KAFKA_DONE)
 		wd_metric_add(x->errors, 1, NULL, 0);
@@ -235,12 +242,12 @@ int wood_check_run(const struct wood_check *c)
 		return 1;
 	const char *topics[] = {c->topic};
 	struct wd_kafka_consumer_opts opts = {
-		.group = c->group,
-		.topics = topics,
-		.ntopics = 1,
-		.handler = check_one,
-		.ud = &x,
-		.max_retries = -1,
+	    .group = c->group,
+	    .topics = topics,
+	    .ntopics = 1,
+	    .handler = check_one,
+	    .ud = &x,
+	    .max_retries = -1,
 	};
 	struct wd_kafka_consumer *kc = NULL;
 	if (wd_kafka_consumer_new(&opts, &kc))

@@ -55,8 +55,8 @@ struct wood_api_state {
  * The start of every data route: the ERROR_RATE draw (wood_api_simulate), then 503 while
  * the schema is not in place. Returns true when the request has its reply already.
  */
-bool wood_api_begin(struct wd_http_req *req, struct wood_api_state *st, double rate,
-                    int status, const char *simulated);
+bool wood_api_begin(struct wd_http_req *req, struct wood_api_state *st, double rate, int status,
+                    const char *simulated);
 
 /* The item in a create or decrease body; replies 400 itself ("Missing request body" for
  * the seed's falsy bodies, else prefix + the field's problem) and returns WD_EINVAL. */

@@ -11,8 +11,8 @@
 #include "woodctl/otel.h"
 
 /* ADMIN_PORT: where a loop role serves /health, /ready and /metrics (0: nowhere). */
-#define WOOD_CFG_ADMIN_PORT(var, def)                                                    \
-	WD_CFG_I("ADMIN_PORT", def, 0, 65535, var,                                       \
+#define WOOD_CFG_ADMIN_PORT(var, def)              \
+	WD_CFG_I("ADMIN_PORT", def, 0, 65535, var, \
 	         "TCP port of /health, /ready and /metrics (0: no admin server)")
 
 /* Starts the admin server of a loop role (nothing when port is 0). ready NULL: ready as
@@ -33,10 +33,10 @@ void wood_json_repr(const json_t *j, struct wd_buf *out);
 
 /* A producer role: one random item every interval to topic. */
 struct wood_producer {
-	const char *topic;        /* "orders" */
-	const char *noun;         /* "order", "stock": in the seed's log texts */
-	const char *starting;     /* "Customer service starting" */
-	const char *metric;       /* "orders" -> orders.created, orders.failed */
+	const char *topic;    /* "orders" */
+	const char *noun;     /* "order", "stock": in the seed's log texts */
+	const char *starting; /* "Customer service starting" */
+	const char *metric;   /* "orders" -> orders.created, orders.failed */
 	double error_rate;
 	int64_t interval_ms;
 	int admin_port;

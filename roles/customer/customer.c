@@ -17,10 +17,10 @@ static int64_t interval_ms;
 static int64_t admin_port;
 
 const struct wd_cfg_var customer_cfg[] = {
-	WOOD_CFG_ERROR_RATE(error_rate),
-	WOOD_CFG_INTERVAL(interval_ms),
-	WOOD_CFG_ADMIN_PORT(admin_port, "9101"),
-	WD_CFG_END,
+    WOOD_CFG_ERROR_RATE(error_rate),
+    WOOD_CFG_INTERVAL(interval_ms),
+    WOOD_CFG_ADMIN_PORT(admin_port, "9101"),
+    WD_CFG_END,
 };
 
 int customer_main(int argc, char **argv)
@@ -28,13 +28,13 @@ int customer_main(int argc, char **argv)
 	WD_UNUSED(argc);
 	WD_UNUSED(argv);
 	struct wood_producer p = {
-		.topic = WOOD_TOPIC_ORDERS,
-		.noun = "order",
-		.starting = "Customer service starting",
-		.metric = "orders",
-		.error_rate = error_rate,
-		.interval_ms = interval_ms,
-		.admin_port = (int)admin_port,
+	    .topic = WOOD_TOPIC_ORDERS,
+	    .noun = "order",
+	    .starting = "Customer service starting",
+	    .metric = "orders",
+	    .error_rate = error_rate,
+	    .interval_ms = interval_ms,
+	    .admin_port = (int)admin_port,
 	};
 	return wood_producer_run(&p);
 }

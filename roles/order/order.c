@@ -116,7 +116,8 @@ static void reply_rows(struct wd_http_req *req, const char *sql, int n, const ch
 static void list(struct wd_http_req *req)
 {
 	char skip[24], limit[24];
-	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during order list") || page(req, skip, limit))
+	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during order list") ||
+	    page(req, skip, limit))
 		return;
 	const char *p[] = {skip, limit};
 	reply_rows(req, "SELECT " COLUMNS " FROM orders ORDER BY id OFFSET $1 LIMIT $2", 2, p,
@@ -126,7 +127,8 @@ static void list(struct wd_http_req *req)
 static void by_status(struct wd_http_req *req)
 {
 	char skip[24], limit[24];
-	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during order list by status"))
+	if (wood_api_begin(req, &state, error_rate, 502,
+	                   "Simulated API error during order list by status"))
 		return;
 	const char *text = wd_http_param(req, "status");
 	enum wood_status s;
@@ -159,7 +161,8 @@ static int order_id(struct wd_http_req *req, char id[24])
 static void read_one(struct wd_http_req *req)
 {
 	char id[24];
-	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during order read") || order_id(req, id))
+	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during order read") ||
+	    order_id(req, id))
 		return;
 	const char *p[] = {id};
 	struct wd_db_result *r = NULL;
@@ -176,7 +179,9 @@ static void read_one(struct wd_http_req *req)
 static void update(struct wd_http_req *req)
 {
 	char id[24];
-	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during order status update") || order_id(req, id))
+	if (wood_api_begin(req, &state, error_rate, 502,
+	                   "Simulated API error during order status update") ||
+	    order_id(req, id))
 		return;
 	json_t *body = wd_http_json(req);
 	json_t *st = json_is_object(body) ? json_object_get(body, "order_status") : NULL;

@@ -16,11 +16,11 @@ static const char *api_url;
 static int64_t admin_port;
 
 const struct wd_cfg_var ordercheck_cfg[] = {
-	WOOD_CFG_ERROR_RATE(error_rate),
-	WD_CFG_U("API_URL", "http://127.0.0.1:5000", "http,https", api_url,
-	         "base URL of the order API; orders are posted to API_URL/orders"),
-	WOOD_CFG_ADMIN_PORT(admin_port, "9103"),
-	WD_CFG_END,
+    WOOD_CFG_ERROR_RATE(error_rate),
+    WD_CFG_U("API_URL", "http://127.0.0.1:5000", "http,https", api_url,
+             "base URL of the order API; orders are posted to API_URL/orders"),
+    WOOD_CFG_ADMIN_PORT(admin_port, "9103"),
+    WD_CFG_END,
 };
 
 int ordercheck_main(int argc, char **argv)
@@ -28,15 +28,15 @@ int ordercheck_main(int argc, char **argv)
 	WD_UNUSED(argc);
 	WD_UNUSED(argv);
 	struct wood_check c = {
-		.topic = WOOD_TOPIC_ORDERS,
-		.group = WOOD_GROUP_ORDERCHECK,
-		.noun = "order",
-		.starting = "OrderCheck service starting",
-		.metric = "orders",
-		.api_url = api_url,
-		.path = "/orders",
-		.error_rate = error_rate,
-		.admin_port = (int)admin_port,
+	    .topic = WOOD_TOPIC_ORDERS,
+	    .group = WOOD_GROUP_ORDERCHECK,
+	    .noun = "order",
+	    .starting = "OrderCheck service starting",
+	    .metric = "orders",
+	    .api_url = api_url,
+	    .path = "/orders",
+	    .error_rate = error_rate,
+	    .admin_port = (int)admin_port,
 	};
 	return wood_check_run(&c);
 }

@@ -30,14 +30,14 @@ static const char *stocks_url;
 static int64_t admin_port;
 
 const struct wd_cfg_var ordermanagement_cfg[] = {
-	WOOD_CFG_ERROR_RATE(error_rate),
-	WOOD_CFG_INTERVAL(interval_ms),
-	WD_CFG_U("API_URL_ORDERS", "http://127.0.0.1:5000", "http,https", orders_url,
-	         "base URL of the order API"),
-	WD_CFG_U("API_URL_STOCKS", "http://127.0.0.1:5001", "http,https", stocks_url,
-	         "base URL of the stock API"),
-	WOOD_CFG_ADMIN_PORT(admin_port, "9105"),
-	WD_CFG_END,
+    WOOD_CFG_ERROR_RATE(error_rate),
+    WOOD_CFG_INTERVAL(interval_ms),
+    WD_CFG_U("API_URL_ORDERS", "http://127.0.0.1:5000", "http,https", orders_url,
+             "base URL of the order API"),
+    WD_CFG_U("API_URL_STOCKS", "http://127.0.0.1:5001", "http,https", stocks_url,
+             "base URL of the stock API"),
+    WOOD_CFG_ADMIN_PORT(admin_port, "9105"),
+    WD_CFG_END,
 };
 
 static struct wd_instrument *managed;
@@ -51,13 +51,13 @@ static int call(const char *method, const char *url, const char *body, const cha
 	if (key)
 		snprintf(header, sizeof(header), "Idempotency-Key: %s", key);
 	struct wd_http_call c = {
-		.method = method,
-		.url = url,
-		.headers = key ? headers : NULL,
-		.body = body,
-		.body_len = body ? strlen(body) : 0,
-		.content_type = body ? "application/json" : NULL,
-		.timeout_ms = 5000,
+	    .method = method,
+	    .url = url,
+	    .headers = key ? headers : NULL,
+	    .body = body,
+	    .body_len = body ? strlen(body) : 0,
+	    .content_type = body ? "application/json" : NULL,
+	    .timeout_ms = 5000,
 	};
 	return wd_http_call(&c, resp);
 }
@@ -83,11 +83,11 @@ static bool set_status(int64_t id, const char *status, const char *repr)
 		wd_info("Order status updated to BLOCKED for order: %s", repr);
 	else if (!strcmp(status, "ready"))
 		wd_error("Failed to update order %lld status to {'order_status': '%s'}: %s; "
-			 "response=%s",
-			 (long long)id, status, rc ? wd_strerror(rc) : "HTTP error", resp_text(&r));
+		         "response=%s",
+		         (long long)id, status, rc ? wd_strerror(rc) : "HTTP error", resp_text(&r));
 	else
 		wd_error("Could not mark order %lld as BLOCKED: %s. Continuing.", (long long)id,
-			 resp_text(&r));
+		         resp_text(&r));
 	wd_http_resp_release(&r);
 	return ok;
 }
@@ -104,8 +104,8 @@ static enum outcome process(const json_t *order, const char *repr)
 		char url[600], body[128], key[48];
 		snprintf(url, sizeof(url), "%s/stocks/decrease", stocks_url);
 		snprintf(body, sizeof(body), "{\"wood_type\": \"%s\", \"quantity\": %lld}",
-			 json_string_value(json_object_get(order, "wood_type")),
-			 (long long)json_integer_value(json_object_get(order, "quantity")));
+		         json_string_value(json_object_get(order, "wood_type")),
+		         (long long)json_integer_value(json_object_get(order, "quantity")));
 		snprintf(key, sizeof(key), "order-%lld", (long long)id);
 		struct wd_http_resp r = WD_HTTP_RESP_INIT;
 		int rc = call("POST", url, body, key, &r);
@@ -122,7 +122,7 @@ static enum outcome process(const json_t *order, const char *repr)
 			struct wd_span *s = wd_span_current();
 			if (s)
 				wd_span_record_error(s, rc ? "TransportError" : "HTTPError",
-						     resp_text(&r));
+				                     resp_text(&r));
 			wd_http_resp_release(&r);
 			return OUT_RETRY;
 		}
@@ -153,8 +153,9 @@ static void cycle(void)
 	int rc = call("GET", url, NULL, NULL, &r);
 	json_t *orders = !rc && r.status == 200 ? wd_http_resp_json(&r) : NULL;
 	if (!json_is_array(orders)) {
-		wd_error("Failed to fetch orders: %s",
-			 rc ? r.error : r.status == 200 ? "not a JSON array" : resp_text(&r));
+		wd_error("Failed to fetch orders: %s", rc                ? r.error
+		                                       : r.status == 200 ? "not a JSON array"
+		                                                         : resp_text(&r));
 		json_decref(orders);
 		wd_http_resp_release(&r);
 		return;
@@ -165,7 +166,8 @@ static void cycle(void)
 	static const char *const results[] = {"ready", "blocked", "error", "retry"};
 	size_t i;
 	json_t *o;
-	json_array_foreach(orders, i, o) {
+	json_array_foreach(orders, i, o)
+	{
 		if (wd_run_stopping())
 			break;
 		if (!json_is_integer(json_object_get(o, "id")))
@@ -190,9 +192,9 @@ int ordermanagement_main(int argc, char **argv)
 	if (wood_admin_start((int)admin_port))
 		return 1;
 	managed = wd_instrument_new(WD_COUNTER, "orders.managed", "{order}",
-				    "orders processed by the worker, by result", true, NULL, 0);
+	                            "orders processed by the worker, by result", true, NULL, 0);
 	wd_info("Starting order management service with %g seconds interval",
-		(double)interval_ms / 1000);
+	        (double)interval_ms / 1000);
 	while (!wd_run_stopping()) {
 		cycle();
 		wd_run_sleep_ms(interval_ms);

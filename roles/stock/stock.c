@@ -66,7 +66,8 @@ static int add_delivery(struct wd_db_conn *c, void *ud, struct wood_reply *out)
 
 static void create(struct wd_http_req *req)
 {
-	if (wood_api_begin(req, &state, error_rate, 500, "Simulated DB error during stock creation"))
+	if (wood_api_begin(req, &state, error_rate, 500,
+	                   "Simulated DB error during stock creation"))
 		return;
 	struct wood_item it;
 	if (wood_api_item(req, &it, ""))
@@ -109,7 +110,8 @@ static int take(struct wd_db_conn *c, void *ud, struct wood_reply *out)
 
 static void decrease(struct wd_http_req *req)
 {
-	if (wood_api_begin(req, &state, error_rate, 500, "Simulated DB error during stock decrease"))
+	if (wood_api_begin(req, &state, error_rate, 500,
+	                   "Simulated DB error during stock decrease"))
 		return;
 	struct wood_item it;
 	if (wood_api_item(req, &it, "Invalid input: "))

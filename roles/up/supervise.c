@@ -415,9 +415,10 @@ static void status_line(void)
 	if (none)
 		wd_buf_puts(&b, " none");
 	struct wd_db_result *r = NULL;
-	if (S.stock_db && !wd_db_query(S.stock_db,
-				       "SELECT lower(wood_type::text), quantity FROM stocks ORDER BY 1",
-				       0, NULL, &r)) {
+	if (S.stock_db &&
+	    !wd_db_query(S.stock_db,
+	                 "SELECT lower(wood_type::text), quantity FROM stocks ORDER BY 1", 0, NULL,
+	                 &r)) {
 		wd_buf_puts(&b, " | stock:");
 		for (int i = 0; i < wd_db_nrows(r); i++)
 			wd_buf_printf(&b, " %s=%s", wd_db_get(r, i, 0), wd_db_get(r, i, 1));
@@ -560,8 +561,8 @@ int up_run(const struct up_opts *o)
 			child_env(c, "OTEL_EXPORTER_OTLP_ENDPOINT=%s", endpoint);
 			child_env(c, "OTEL_METRIC_EXPORT_INTERVAL=5000");
 			child_env(c, "KAFKA_BOOTSTRAP_SERVERS=%s", S.broker);
-			/* The embedded broker makes a restarted member wait session.timeout.ms - 1 s
-			 * to rejoin; keep that short (kafka.h). */
+			/* The embedded broker makes a restarted member wait session.timeout.ms - 1
+			 * s to rejoin; keep that short (kafka.h). */
 			child_env(c, "KAFKA_PROP_SESSION_TIMEOUT_MS=3000");
 			child_env(c, "KAFKA_PROP_HEARTBEAT_INTERVAL_MS=500");
 			if (!strcmp(c->name, "order") || !strcmp(c->name, "stock"))
@@ -585,8 +586,11 @@ int up_run(const struct up_opts *o)
 
 	char stock_url[300];
 	snprintf(stock_url, sizeof(stock_url), "%s%s", dburl, given && *given ? "" : "/stock_db");
-	struct wd_db_opts dbo = {.conninfo = stock_url, .pool_size = 1, .statement_timeout_ms = 1000,
-				 .connect_timeout_ms = 1000, .application_name = "woodctl up"};
+	struct wd_db_opts dbo = {.conninfo = stock_url,
+	                         .pool_size = 1,
+	                         .statement_timeout_ms = 1000,
+	                         .connect_timeout_ms = 1000,
+	                         .application_name = "woodctl up"};
 	if (o->roles[1] && wd_db_open(&dbo, &S.stock_db))
 		S.stock_db = NULL;
 	wd_info("all started; Ctrl-C stops everything (work folder %s)", S.workdir);
