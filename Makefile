@@ -140,13 +140,10 @@ check: deps
 deps:
 	$(Q)deploy/deps.sh all
 
-# Until `woodctl up` exists, this shows what the binary can do now and what is coming.
+# The whole system from this shell: broker, PostgreSQL, telemetry sink, the seven roles.
+# UP_ARGS passes options, e.g. make run UP_ARGS="--interval 0.5 --error-rate 0".
 run: deps all
-	$(Q)$(B)/woodctl help
-	$(Q)echo
-	$(Q)$(B)/woodctl version
-	$(Q)echo
-	$(Q)echo "Coming next: the business roles and \`woodctl up\`, which will start them all from this shell."
+	$(Q)$(B)/woodctl up $(UP_ARGS)
 
 lint:
 	$(Q)clang-format --dry-run --Werror $(CORE_SRC) src/main.c src/version.c $(ROLE_SRC) \

@@ -529,7 +529,12 @@ static void obs_end(struct wd_http_req *req)
 	                        : req->status >= 400 ? WD_LOG_WARNING
 	                        : req->builtin       ? WD_LOG_DEBUG
 	                                             : WD_LOG_INFO;
-	wd_logf(lvl, "http", f, WD_ARRAY_LEN(f), "%s %s %d", req->method, req->path, req->status);
+	/* The seed's response log texts, which its log-reading agent keys on (seed-spec
+	 * Appendix C): "HTTP 404 client error for GET /orders/x". */
+	const char *kind = req->status >= 500 ? "error" : req->status >= 400 ? "client error"
+										 : "success";
+	wd_logf(lvl, "http", f, WD_ARRAY_LEN(f), "HTTP %d %s for %s %s", req->status, kind,
+		req->method, req->path);
 
 	if (o->baggage)
 		wd_baggage_set_current(NULL);

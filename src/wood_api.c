@@ -153,6 +153,44 @@ void wood_api_run(struct wd_http_req *req, struct wd_db *db, const char *scope, 
 	wd_http_reply_json(req, x.reply.status ? x.reply.status : 500, x.reply.body);
 }
 
+bool wood_api_begin(struct wd_http_req *req, struct wood_api_state *st, double rate,
+                    int status, const char *simulated)
+{
+	if (wood_api_simulate(req, rate, status, simulated))
+		return true;
+	if (atomic_load(&st->migrated))
+		return false;
+	wd_http_reply_error(req, 503, "database not ready yet, try again later");
+	return true;
+}
+
+int wood_api_item(struct wd_http_req *req, struct wood_item *it, const char *prefix)
+{
+	json_t *body = wd_http_json(req);
+	/* The seed treats a falsy body ({}, [], null) as missing. */
+	if (!body || json_is_null(body) || (json_is_object(body) && !json_object_size(body)) ||
+	    (json_is_array(body) && !json_array_size(body))) {
+		wd_http_reply_error(req, 400, "Missing request body");
+		return WD_EINVAL;
+	}
+	char err[160];
+	if (wood_item_from_json(body, it, err, sizeof(err))) {
+		wd_http_reply_error(req, 400, "%s%s", prefix, err);
+		return WD_EINVAL;
+	}
+	return 0;
+}
+
+void wood_api_run_item(struct wd_http_req *req, struct wood_api_state *st, const char *scope,
+                       const char *verb, struct wood_item *it, wood_work_fn fn,
+                       const char *unexpected)
+{
+	char digest[64];
+	snprintf(digest, sizeof(digest), "%s:%s:%lld", verb, wood_type_wire(it->type),
+	         (long long)it->quantity);
+	wood_api_run(req, st->db, scope, digest, fn, it, unexpected);
+}
+
 int wood_api_ready(void *ud, struct wd_buf *why)
 {
 	struct wood_api_state *st = ud;

@@ -50,6 +50,23 @@ struct wood_api_state {
 	struct wd_db *db;
 	_Atomic bool migrated;
 };
+
+/*
+ * The start of every data route: the ERROR_RATE draw (wood_api_simulate), then 503 while
+ * the schema is not in place. Returns true when the request has its reply already.
+ */
+bool wood_api_begin(struct wd_http_req *req, struct wood_api_state *st, double rate,
+                    int status, const char *simulated);
+
+/* The item in a create or decrease body; replies 400 itself ("Missing request body" for
+ * the seed's falsy bodies, else prefix + the field's problem) and returns WD_EINVAL. */
+struct wood_item;
+int wood_api_item(struct wd_http_req *req, struct wood_item *it, const char *prefix);
+
+/* wood_api_run for an item: the Idempotency-Key digest is "<verb>:<type>:<quantity>". */
+void wood_api_run_item(struct wd_http_req *req, struct wood_api_state *st, const char *scope,
+                       const char *verb, struct wood_item *it, wood_work_fn fn,
+                       const char *unexpected);
 int wood_api_ready(void *ud, struct wd_buf *why);
 
 /*

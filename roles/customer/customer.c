@@ -3,7 +3,9 @@
  * Produces: Kafka topic "orders", value {"wood_type": "...", "quantity": N} (1-100), no key,
  *           W3C traceparent/tracestate headers; one message every INTERVAL_SECONDS.
  * Failures: with probability ERROR_RATE an iteration fails (ERROR log and span), nothing sent.
- * Spans:    PRODUCER "send orders". Metrics: orders.created{wood_type}, orders.failed.
+ * Serves:   /health, /ready, /metrics on ADMIN_PORT.
+ * Spans:    INTERNAL "create order" per iteration, with the core's PRODUCER "send orders"
+ *          inside it. Metrics: orders.created{wood_type}, orders.failed.
  */
 #include "woodctl/cfg.h"
 #include "woodctl/role.h"

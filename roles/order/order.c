@@ -57,21 +57,6 @@ static json_t *orders_json(const struct wd_db_result *r)
 	return list;
 }
 
-static bool not_ready(struct wd_http_req *req)
-{
-	if (atomic_load(&state.migrated))
-		return false;
-	wd_http_reply_error(req, 503, "database not ready yet, try again later");
-	return true;
-}
-
-/* The seed treats a falsy body ({}, [], null) as missing. */
-static bool body_missing(const json_t *body)
-{
-	return !body || json_is_null(body) || (json_is_object(body) && !json_object_size(body)) ||
-	       (json_is_array(body) && !json_array_size(body));
-}
-
 static int insert_order(struct wd_db_conn *c, void *ud, struct wood_reply *out)
 {
 	const struct wood_item *it = ud;
@@ -93,25 +78,12 @@ static int insert_order(struct wd_db_conn *c, void *ud, struct wood_reply *out)
 
 static void create(struct wd_http_req *req)
 {
-	if (wood_api_simulate(req, error_rate, 500, "Simulated DB insertion error") ||
-	    not_ready(req))
-		return;
-	json_t *body = wd_http_json(req);
-	if (body_missing(body)) {
-		wd_http_reply_error(req, 400, "Missing request body");
-		return;
-	}
 	struct wood_item it;
-	char err[160];
-	if (wood_item_from_json(body, &it, err, sizeof(err))) {
-		wd_http_reply_error(req, 400, "%s", err);
+	if (wood_api_begin(req, &state, error_rate, 500, "Simulated DB insertion error") ||
+	    wood_api_item(req, &it, ""))
 		return;
-	}
-	char digest[64];
-	snprintf(digest, sizeof(digest), "%s:%lld", wood_type_wire(it.type),
-	         (long long)it.quantity);
-	wood_api_run(req, state.db, "order", digest, insert_order, &it,
-	             "Unexpected error during order creation");
+	wood_api_run_item(req, &state, "order", "create", &it, insert_order,
+	                  "Unexpected error during order creation");
 }
 
 /* skip and limit, the seed's pagination; limit 10 by default. */
@@ -144,8 +116,7 @@ static void reply_rows(struct wd_http_req *req, const char *sql, int n, const ch
 static void list(struct wd_http_req *req)
 {
 	char skip[24], limit[24];
-	if (wood_api_simulate(req, error_rate, 502, "Simulated API error during order list") ||
-	    not_ready(req) || page(req, skip, limit))
+	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during order list") || page(req, skip, limit))
 		return;
 	const char *p[] = {skip, limit};
 	reply_rows(req, "SELECT " COLUMNS " FROM orders ORDER BY id OFFSET $1 LIMIT $2", 2, p,
@@ -155,9 +126,7 @@ static void list(struct wd_http_req *req)
 static void by_status(struct wd_http_req *req)
 {
 	char skip[24], limit[24];
-	if (wood_api_simulate(req, error_rate, 502,
-	                      "Simulated API error during order list by status") ||
-	    not_ready(req))
+	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during order list by status"))
 		return;
 	const char *text = wd_http_param(req, "status");
 	enum wood_status s;
@@ -190,8 +159,7 @@ static int order_id(struct wd_http_req *req, char id[24])
 static void read_one(struct wd_http_req *req)
 {
 	char id[24];
-	if (wood_api_simulate(req, error_rate, 502, "Simulated API error during order read") ||
-	    not_ready(req) || order_id(req, id))
+	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during order read") || order_id(req, id))
 		return;
 	const char *p[] = {id};
 	struct wd_db_result *r = NULL;
@@ -208,9 +176,7 @@ static void read_one(struct wd_http_req *req)
 static void update(struct wd_http_req *req)
 {
 	char id[24];
-	if (wood_api_simulate(req, error_rate, 502,
-	                      "Simulated API error during order status update") ||
-	    not_ready(req) || order_id(req, id))
+	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during order status update") || order_id(req, id))
 		return;
 	json_t *body = wd_http_json(req);
 	json_t *st = json_is_object(body) ? json_object_get(body, "order_status") : NULL;

@@ -42,36 +42,6 @@ static json_t *stock_json(const struct wd_db_result *r, int row)
 	                 wood_type_wire(t));
 }
 
-static bool not_ready(struct wd_http_req *req)
-{
-	if (atomic_load(&state.migrated))
-		return false;
-	wd_http_reply_error(req, 503, "database not ready yet, try again later");
-	return true;
-}
-
-static bool body_missing(const json_t *body)
-{
-	return !body || json_is_null(body) || (json_is_object(body) && !json_object_size(body)) ||
-	       (json_is_array(body) && !json_array_size(body));
-}
-
-/* The body of a create or a decrease; replies 400 itself when it is not valid. */
-static int item_from_body(struct wd_http_req *req, struct wood_item *it, const char *prefix)
-{
-	json_t *body = wd_http_json(req);
-	if (body_missing(body)) {
-		wd_http_reply_error(req, 400, "Missing request body");
-		return WD_EINVAL;
-	}
-	char err[160];
-	if (wood_item_from_json(body, it, err, sizeof(err))) {
-		wd_http_reply_error(req, 400, "%s%s", prefix, err);
-		return WD_EINVAL;
-	}
-	return 0;
-}
-
 static int add_delivery(struct wd_db_conn *c, void *ud, struct wood_reply *out)
 {
 	const struct wood_item *it = ud;
@@ -96,17 +66,13 @@ static int add_delivery(struct wd_db_conn *c, void *ud, struct wood_reply *out)
 
 static void create(struct wd_http_req *req)
 {
-	if (wood_api_simulate(req, error_rate, 500, "Simulated DB error during stock creation") ||
-	    not_ready(req))
+	if (wood_api_begin(req, &state, error_rate, 500, "Simulated DB error during stock creation"))
 		return;
 	struct wood_item it;
-	if (item_from_body(req, &it, ""))
+	if (wood_api_item(req, &it, ""))
 		return;
-	char digest[64];
-	snprintf(digest, sizeof(digest), "add:%s:%lld", wood_type_wire(it.type),
-	         (long long)it.quantity);
-	wood_api_run(req, state.db, "stock", digest, add_delivery, &it,
-	             "Unexpected error during stock creation");
+	wood_api_run_item(req, &state, "stock", "add", &it, add_delivery,
+	                  "Unexpected error during stock creation");
 }
 
 static int take(struct wd_db_conn *c, void *ud, struct wood_reply *out)
@@ -143,24 +109,19 @@ static int take(struct wd_db_conn *c, void *ud, struct wood_reply *out)
 
 static void decrease(struct wd_http_req *req)
 {
-	if (wood_api_simulate(req, error_rate, 500, "Simulated DB error during stock decrease") ||
-	    not_ready(req))
+	if (wood_api_begin(req, &state, error_rate, 500, "Simulated DB error during stock decrease"))
 		return;
 	struct wood_item it;
-	if (item_from_body(req, &it, "Invalid input: "))
+	if (wood_api_item(req, &it, "Invalid input: "))
 		return;
-	char digest[64];
-	snprintf(digest, sizeof(digest), "take:%s:%lld", wood_type_wire(it.type),
-	         (long long)it.quantity);
-	wood_api_run(req, state.db, "stock", digest, take, &it,
-	             "Unexpected error during stock decrease");
+	wood_api_run_item(req, &state, "stock", "take", &it, take,
+	                  "Unexpected error during stock decrease");
 }
 
 static void list(struct wd_http_req *req)
 {
 	int64_t skip, limit;
-	if (wood_api_simulate(req, error_rate, 502, "Simulated API error during stock list") ||
-	    not_ready(req))
+	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during stock list"))
 		return;
 	if (wd_http_query_int(req, "skip", 0, 0, INT32_MAX, &skip) ||
 	    wd_http_query_int(req, "limit", 10, 0, 10000, &limit)) {
@@ -190,8 +151,7 @@ static void list(struct wd_http_req *req)
 
 static void read_one(struct wd_http_req *req)
 {
-	if (wood_api_simulate(req, error_rate, 502, "Simulated API error during stock read") ||
-	    not_ready(req))
+	if (wood_api_begin(req, &state, error_rate, 502, "Simulated API error during stock read"))
 		return;
 	const char *text = wd_http_param(req, "wood_type");
 	enum wood_type t;

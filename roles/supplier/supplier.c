@@ -3,7 +3,9 @@
  * Produces: Kafka topic "stocks", value {"wood_type": "...", "quantity": N} (1-100), no key,
  *           W3C traceparent/tracestate headers; one message every INTERVAL_SECONDS.
  * Failures: with probability ERROR_RATE an iteration fails (ERROR log and span), nothing sent.
- * Spans:    PRODUCER "send stocks". Metrics: stock_deliveries.created{wood_type}, .failed.
+ * Serves:   /health, /ready, /metrics on ADMIN_PORT.
+ * Spans:    INTERNAL "create delivery" per iteration, with the core's PRODUCER "send stocks"
+ *          inside it. Metrics: stock_deliveries.created{wood_type}, .failed.
  */
 #include "woodctl/cfg.h"
 #include "woodctl/role.h"

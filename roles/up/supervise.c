@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "up.h"
+#include "woodctl/db.h"
 #include "woodctl/log.h"
 #include "woodctl/run.h"
 
@@ -52,6 +53,7 @@ static struct {
 	uint64_t created, registered, ready, blocked, deliveries, dead_letters, telemetry;
 	char broker[128];
 	char workdir[512];
+	struct wd_db *stock_db; /* read for the status line: stock per wood type */
 } S;
 
 static const char *const palette[] = {"\033[36m", "\033[32m", "\033[35m", "\033[34m",
@@ -412,6 +414,17 @@ static void status_line(void)
 		}
 	if (none)
 		wd_buf_puts(&b, " none");
+	struct wd_db_result *r = NULL;
+	if (S.stock_db && !wd_db_query(S.stock_db,
+				       "SELECT lower(wood_type::text), quantity FROM stocks ORDER BY 1",
+				       0, NULL, &r)) {
+		wd_buf_puts(&b, " | stock:");
+		for (int i = 0; i < wd_db_nrows(r); i++)
+			wd_buf_printf(&b, " %s=%s", wd_db_get(r, i, 0), wd_db_get(r, i, 1));
+		if (!wd_db_nrows(r))
+			wd_buf_puts(&b, " none yet");
+	}
+	wd_db_result_free(r);
 	printf("%s== status: %s%s\n", S.tty ? "\033[1m" : "", b.ptr, S.tty ? "\033[0m" : "");
 	fflush(stdout);
 	wd_buf_release(&b);
@@ -547,6 +560,10 @@ int up_run(const struct up_opts *o)
 			child_env(c, "OTEL_EXPORTER_OTLP_ENDPOINT=%s", endpoint);
 			child_env(c, "OTEL_METRIC_EXPORT_INTERVAL=5000");
 			child_env(c, "KAFKA_BOOTSTRAP_SERVERS=%s", S.broker);
+			/* The embedded broker makes a restarted member wait session.timeout.ms - 1 s
+			 * to rejoin; keep that short (kafka.h). */
+			child_env(c, "KAFKA_PROP_SESSION_TIMEOUT_MS=3000");
+			child_env(c, "KAFKA_PROP_HEARTBEAT_INTERVAL_MS=500");
 			if (!strcmp(c->name, "order") || !strcmp(c->name, "stock"))
 				child_env(c, "DATABASE_URL=%s%s", dburl,
 				          given && *given             ? ""
@@ -566,6 +583,12 @@ int up_run(const struct up_opts *o)
 			goto stop;
 	}
 
+	char stock_url[300];
+	snprintf(stock_url, sizeof(stock_url), "%s%s", dburl, given && *given ? "" : "/stock_db");
+	struct wd_db_opts dbo = {.conninfo = stock_url, .pool_size = 1, .statement_timeout_ms = 1000,
+				 .connect_timeout_ms = 1000, .application_name = "woodctl up"};
+	if (o->roles[1] && wd_db_open(&dbo, &S.stock_db))
+		S.stock_db = NULL;
 	wd_info("all started; Ctrl-C stops everything (work folder %s)", S.workdir);
 	int64_t next_status = wd_monotonic_ns() + o->status_every_ms * 1000000;
 	while (!wd_run_stopping()) {
@@ -582,6 +605,8 @@ stop:
 		stop_group((enum group)g);
 	status_line();
 out:
+	wd_db_close(S.stock_db);
+	S.stock_db = NULL;
 	up_pg_stop(&pg);
 	for (int i = 0; i < S.n; i++) {
 		wd_buf_release(&S.c[i].line);

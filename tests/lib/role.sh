@@ -5,8 +5,8 @@
 #   role_wait_ready URL [SECONDS]     waits until URL answers 2xx (default 30 s)
 #   role_stop NAME                    SIGTERM, then waits (SIGKILL after 15 s); ROLE_RC[NAME]
 #   free_port                         prints a TCP port nobody listens on now
-# Every started role is stopped when the test exits (after which pg_cleanup runs, if the
-# test started a PostgreSQL with tests/lib/pg.sh).
+# Every started role is stopped when the test exits, then the broker (tests/lib/broker.sh)
+# and the PostgreSQL (tests/lib/pg.sh) if the test started them.
 declare -A ROLE_PID ROLE_RC
 
 free_port() {
@@ -56,6 +56,7 @@ role_stop() {
 roles_cleanup() {
 	local n
 	for n in "${!ROLE_PID[@]}"; do role_stop "$n"; done
+	if declare -F broker_stop >/dev/null; then broker_stop; fi
 	if declare -F pg_cleanup >/dev/null; then pg_cleanup; fi
 }
 

@@ -377,7 +377,7 @@ TEST_T(http_trace_context_crosses_processes, 60)
 
 	/* The server's access log line carries the same trace id. */
 	char *log = slurp_file(e.log);
-	snprintf(want, sizeof(want), "\"message\":\"GET /trace/7 200\",\"trace_id\":\"%s\"",
+	snprintf(want, sizeof(want), "\"message\":\"HTTP 200 success for GET /trace/7\",\"trace_id\":\"%s\"",
 	         root_tid);
 	EXPECT_CONTAINS(log, want);
 

@@ -562,10 +562,10 @@ TEST_T(http_access_log_line_per_request, 20)
 	EXPECT_INT(stop_server(&s), 0);
 	char *log = read_log(&s);
 	EXPECT_CONTAINS(log, "\"level\":\"INFO\"");
-	EXPECT_CONTAINS(log, "\"logger\":\"http\",\"message\":\"GET /orders/5 200\"");
+	EXPECT_CONTAINS(log, "\"logger\":\"http\",\"message\":\"HTTP 200 success for GET /orders/5\"");
 	EXPECT_CONTAINS(log, "\"method\":\"GET\",\"path\":\"/orders/5\",\"route\":\"/orders/{id}\","
 	                     "\"status\":200,\"duration_ms\":");
-	EXPECT_CONTAINS(log, "\"message\":\"GET /orders/x 404\"");
+	EXPECT_CONTAINS(log, "\"message\":\"HTTP 404 client error for GET /orders/x\"");
 	EXPECT_CONTAINS(log, "\"route\":\"/orders/{id}\",\"status\":404");
 	free(log);
 }
