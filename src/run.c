@@ -83,9 +83,12 @@ int wd_run_sleep_ms(int64_t ms)
 	for (;;) {
 		if (wd_run_stopping())
 			return WD_ESTOPPED;
-		int64_t left = (deadline - wd_monotonic_ns()) / 1000000;
-		if (left <= 0)
+		int64_t left_ns = deadline - wd_monotonic_ns();
+		if (left_ns <= 0)
 			return 0;
+		/* Rounded up: rounded down, a 1 ms sleep (INTERVAL_SECONDS=0.001) returned at once
+		 * and a producer meant to send 1000/s sent flat out. */
+		int64_t left = (left_ns + 999999) / 1000000;
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int rc = poll(&p, fd >= 0 ? 1 : 0, left > 1000000 ? 1000000 : (int)left);
 		if (rc > 0)

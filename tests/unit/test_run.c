@@ -31,6 +31,17 @@ TEST(sleep_is_interrupted_by_stop)
 	EXPECT_INT(wd_run_sleep_ms(10000), WD_ESTOPPED);
 }
 
+/* A sleep shorter than the poll granularity still sleeps: 100 sleeps of 1 ms take at
+ * least 100 ms (it once rounded the remaining time down and returned at once). */
+TEST(short_sleeps_are_not_skipped)
+{
+	wd_run_init();
+	int64_t t0 = wd_monotonic_ns();
+	for (int i = 0; i < 100; i++)
+		EXPECT_INT(wd_run_sleep_ms(1), 0);
+	EXPECT_TRUE(wd_monotonic_ns() - t0 >= 100 * 1000000LL);
+}
+
 TEST(sigterm_sets_the_stop_flag)
 {
 	wd_run_init();
