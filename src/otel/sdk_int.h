@@ -146,14 +146,16 @@ struct wd_span {
 	const char *name, *status_msg;
 	struct wd_sattr *attrs;
 	uint32_t nattrs, cap_attrs, dropped_attrs;
+	uint64_t key_filter; /* a bit per key in attrs (trace.c key_bit) */
 	struct wd_sevent *events;
 	uint32_t nevents, cap_events, dropped_events;
 	struct wd_slink *links;
 	uint32_t nlinks, cap_links, dropped_links;
-	/* Bump allocator for names, keys and values; first chunk inline. */
+	/* Bump allocator for names, keys and values; first chunk inline. Text that is a
+	 * literal (wd_otel_static_str) is not copied: attributes may point at it. */
 	char *cur, *end;
 	struct wd_arena_chunk *chunks;
-	struct wd_sattr attrs_inl[6];
+	struct wd_sattr attrs_inl[16]; /* an HTTP server span has 10 to 12 */
 	char inl[320];
 };
 

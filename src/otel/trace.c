@@ -42,6 +42,7 @@ static struct wd_span *span_alloc(void)
 	s->name = s->status_msg = NULL;
 	s->attrs = s->attrs_inl;
 	s->nattrs = s->dropped_attrs = 0;
+	s->key_filter = 0;
 	s->cap_attrs = WD_ARRAY_LEN(s->attrs_inl);
 	s->events = NULL;
 	s->nevents = s->cap_events = s->dropped_events = 0;
@@ -151,24 +152,54 @@ void wd_otel_utf8_copy(char *dst, const char *s, size_t n, size_t max_chars)
 	dst[utf8_walk(dst, s, n, max_chars)] = '\0';
 }
 
-/* Copies text into the span's arena: valid UTF-8, at most limit code points (0: all). */
-static const char *copy_str(struct wd_span *s, const char *src, size_t limit)
+/*
+ * Literals (text in the executable's read-only segments) that are plain ASCII, with their
+ * lengths, as this thread last met them: attribute keys and many values are the same few
+ * literals on every span, and a literal never changes, so neither strlen nor the UTF-8
+ * check needs to run again. Direct-mapped by address; a miss only costs the full check.
+ */
+struct lit {
+	const char *p;
+	size_t n;
+};
+static _Thread_local struct lit lits[64];
+
+static struct lit *lit_slot(const char *p)
 {
-	if (!src)
-		src = "";
-	size_t n = strlen(src);
-	/* Fast path: ASCII within the limit is copied as is (checked 8 bytes at a time). */
-	uint64_t high = 0;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, src + i, 8);
+	return &lits[((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 58];
+}
+
+/* Whether n bytes at src are all ASCII (8 at a time, the last word overlapping). */
+static bool ascii(const char *src, size_t n)
+{
+	uint64_t high = 0, w;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 <= n; i += 8) {
+			memcpy(&w, src + i, 8);
+			high |= w;
+		}
+		memcpy(&w, src + n - 8, 8);
 		high |= w;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			high |= (unsigned char)src[i];
 	}
-	high &= 0x8080808080808080ULL;
-	for (; i < n; i++)
-		high |= (unsigned char)src[i] & 0x80;
-	if (!high && (!limit || n <= limit)) {
+	return !(high & 0x8080808080808080ULL);
+}
+
+/* Copies text into the span's arena: valid UTF-8, at most limit code points (0: all).
+ * n is strlen(src). A literal that needs no repair is kept by pointer: it outlives the
+ * span, and the copy was most of the cost of an attribute. */
+static const char *copy_strn(struct wd_span *s, const char *src, size_t n, size_t limit)
+{
+	/* Fast path: ASCII within the limit is copied as is. */
+	if (ascii(src, n) && (!limit || n <= limit)) {
+		if (wd_otel_static_str(src)) {
+			struct lit *l = lit_slot(src);
+			l->p = src;
+			l->n = n;
+			return src;
+		}
 		char *d = arena_alloc(s, n + 1);
 		memcpy(d, src, n + 1);
 		return d;
@@ -177,6 +208,16 @@ static const char *copy_str(struct wd_span *s, const char *src, size_t limit)
 	char *d = arena_alloc(s, out + 1);
 	wd_otel_utf8_copy(d, src, n, limit);
 	return d;
+}
+
+static const char *copy_str(struct wd_span *s, const char *src, size_t limit)
+{
+	if (!src)
+		src = "";
+	const struct lit *l = lit_slot(src);
+	if (l->p == src && (!limit || l->n <= limit))
+		return src;
+	return copy_strn(s, src, strlen(src), limit);
 }
 
 static void copy_value(struct wd_span *s, struct wd_sattr *d, const struct wd_attr *a)
@@ -219,15 +260,27 @@ static void copy_value(struct wd_span *s, struct wd_sattr *d, const struct wd_at
 	}
 }
 
+/* A bit that keys of equal text share, for the span's key filter. */
+static uint64_t key_bit(const char *key, size_t klen)
+{
+	unsigned c = klen ? (unsigned char)key[klen - 1] * 7u + (unsigned char)key[klen / 2] : 0;
+	return 1ull << ((klen + c) & 63);
+}
+
 /* Sets into an attribute list: same key replaces, past the limit is counted as dropped. */
 static void attr_put(struct wd_span *s, struct wd_sattr **list, uint32_t *n, uint32_t *cap,
                      uint32_t *dropped, size_t limit, const struct wd_attr *a, bool inl_list)
 {
 	if (!a || !a->key)
 		return;
-	/* Keys are compared by length first: most differ there, and strcmp was the hot spot. */
-	size_t klen = strlen(a->key);
-	for (uint32_t i = 0; i < *n; i++) {
+	/* The filter holds a bit of every key set so far: a new key (the usual case) is
+	 * told from the set ones without comparing it with each. Keys are compared by
+	 * length first: most differ there. */
+	const struct lit *l = lit_slot(a->key);
+	bool known = l->p == a->key;
+	size_t klen = known ? l->n : strlen(a->key);
+	uint64_t bit = key_bit(a->key, klen);
+	for (uint32_t i = 0; (s->key_filter & bit) && i < *n; i++) {
 		if ((*list)[i].klen == klen && !memcmp((*list)[i].key, a->key, klen)) {
 			copy_value(s, &(*list)[i], a);
 			return;
@@ -248,8 +301,9 @@ static void attr_put(struct wd_span *s, struct wd_sattr **list, uint32_t *n, uin
 		*cap = nc;
 	}
 	struct wd_sattr *d = &(*list)[(*n)++];
-	d->key = copy_str(s, a->key, 0);
+	d->key = known ? a->key : copy_strn(s, a->key, klen, 0);
 	d->klen = (uint32_t)klen;
+	s->key_filter |= bit;
 	copy_value(s, d, a);
 }
 
