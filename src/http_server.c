@@ -510,12 +510,14 @@ static void obs_start(struct wd_http_req *req)
 	}
 	name[ml] = '\0';
 	/* server.address is the host the client asked for (Host without its port). */
-	char host[256] = "";
+	char host[256];
+	host[0] = '\0';
 	const char *h = header_lower(req->conn, "host");
 	if (h) {
 		size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
-		snprintf(host, sizeof(host), "%.*s", (int)(n < sizeof(host) ? n : sizeof(host) - 1),
-		         h);
+		n = strnlen(h, n < sizeof(host) ? n : sizeof(host) - 1);
+		memcpy(host, h, n);
+		host[n] = '\0';
 	}
 	const char *ua = header_lower(req->conn, "user-agent");
 	struct wd_attr a[12];

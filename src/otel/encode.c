@@ -215,17 +215,51 @@ static void put_any_scalar(struct wd_pb *b, enum wd_attr_type t, const struct wd
 	}
 }
 
+/* memcpy of under 128 bytes without the call: most keys and values are 4 to 32 bytes,
+ * copied as overlapping words (loads stay inside the source). */
+static inline void copy_short(uint8_t *d, const char *s, size_t n)
+{
+	uint64_t w1, w2, w3, w4;
+	uint32_t h1, h2;
+	if (n > 16 && n <= 32) {
+		memcpy(&w1, s, 8);
+		memcpy(&w2, s + 8, 8);
+		memcpy(&w3, s + n - 16, 8);
+		memcpy(&w4, s + n - 8, 8);
+		memcpy(d, &w1, 8);
+		memcpy(d + 8, &w2, 8);
+		memcpy(d + n - 16, &w3, 8);
+		memcpy(d + n - 8, &w4, 8);
+	} else if (n >= 8 && n <= 16) {
+		memcpy(&w1, s, 8);
+		memcpy(&w2, s + n - 8, 8);
+		memcpy(d, &w1, 8);
+		memcpy(d + n - 8, &w2, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&h1, s, 4);
+		memcpy(&h2, s + n - 4, 4);
+		memcpy(d, &h1, 4);
+		memcpy(d + n - 4, &h2, 4);
+	} else if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			d[i] = (uint8_t)s[i];
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
 /*
  * The usual attribute, a short string or an integer, as KeyValue{1: key, 2: AnyValue{1:
  * string_value or 3: int_value}} written in one piece: every length fits one byte, so
- * the sizes are known before writing. False when it does not apply.
+ * the sizes are known before writing (klen and n hold the lengths). False when it does
+ * not apply.
  */
 static bool put_attr_short(struct wd_pb *b, unsigned field, const struct wd_sattr *a)
 {
 	if (field > 15 || (a->type != WD_ATTR_STR && a->type != WD_ATTR_INT))
 		return false;
-	size_t kl = strlen(a->key);
-	size_t vl = a->type == WD_ATTR_STR ? strlen(a->v.s) : varint_len((uint64_t)a->v.i);
+	size_t kl = a->klen;
+	size_t vl = a->type == WD_ATTR_STR ? a->n : varint_len((uint64_t)a->v.i);
 	size_t any = (a->type == WD_ATTR_STR ? 2 : 1) + vl;
 	size_t kv = 2 + kl + 2 + any;
 	if (kv >= 128 || !grow(b, 2 + kv))
@@ -235,14 +269,14 @@ static bool put_attr_short(struct wd_pb *b, unsigned field, const struct wd_satt
 	*d++ = (uint8_t)kv;
 	*d++ = 1 << 3 | LEN;
 	*d++ = (uint8_t)kl;
-	memcpy(d, a->key, kl);
+	copy_short(d, a->key, kl);
 	d += kl;
 	*d++ = 2 << 3 | LEN;
 	*d++ = (uint8_t)any;
 	if (a->type == WD_ATTR_STR) {
 		*d++ = 1 << 3 | LEN;
 		*d++ = (uint8_t)vl;
-		memcpy(d, a->v.s, vl);
+		copy_short(d, a->v.s, vl);
 	} else {
 		*d++ = 3 << 3 | VARINT;
 		varint_put(d, (uint64_t)a->v.i);

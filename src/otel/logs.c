@@ -57,7 +57,8 @@ static struct wd_lrec *copy_record(const struct wd_log_record *rec)
 		struct wd_sattr *a = &r->attrs[r->nattrs++];
 		wd_otel_utf8_copy(p, f->key, strlen(f->key), 0);
 		a->key = p;
-		p += strlen(p) + 1;
+		a->klen = (uint32_t)strlen(p);
+		p += a->klen + 1;
 		a->n = 0;
 		switch (f->type) {
 		case WD_LF_STR:
@@ -65,7 +66,8 @@ static struct wd_lrec *copy_record(const struct wd_log_record *rec)
 			if (f->v.s) {
 				wd_otel_utf8_copy(p, f->v.s, strlen(f->v.s), 0);
 				a->v.s = p;
-				p += strlen(p) + 1;
+				a->n = (uint32_t)strlen(p);
+				p += a->n + 1;
 			} else {
 				a->v.s = "";
 			}
@@ -80,11 +82,12 @@ static struct wd_lrec *copy_record(const struct wd_log_record *rec)
 		struct wd_sattr *a = &r->attrs[r->nattrs++];
 		strcpy(p, "logger.name");
 		a->key = p;
-		p += strlen(p) + 1;
+		a->klen = (uint32_t)strlen(p);
+		p += a->klen + 1;
 		a->type = WD_ATTR_STR;
-		a->n = 0;
 		wd_otel_utf8_copy(p, rec->logger, strlen(rec->logger), 0);
 		a->v.s = p;
+		a->n = (uint32_t)strlen(p);
 	}
 	return r;
 }

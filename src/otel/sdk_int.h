@@ -104,9 +104,9 @@ void wd_otel_utf8_copy(char *dst, const char *s, size_t n, size_t max_chars);
 
 struct wd_sattr {
 	const char *key;
-	uint32_t klen; /* strlen of the key as given (span attributes only) */
+	uint32_t klen; /* strlen(key) */
 	enum wd_attr_type type;
-	uint32_t n; /* items in an array */
+	uint32_t n; /* items in an array; strlen(v.s) of a string */
 	union {
 		const char *s;
 		bool b;

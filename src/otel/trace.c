@@ -188,12 +188,15 @@ static bool ascii(const char *src, size_t n)
 }
 
 /* Copies text into the span's arena: valid UTF-8, at most limit code points (0: all).
- * n is strlen(src). A literal that needs no repair is kept by pointer: it outlives the
- * span, and the copy was most of the cost of an attribute. */
-static const char *copy_strn(struct wd_span *s, const char *src, size_t n, size_t limit)
+ * n is strlen(src); *len is set to the length of the result. A literal that needs no
+ * repair is kept by pointer: it outlives the span, and the copy was most of the cost of
+ * an attribute. */
+static const char *copy_strn(struct wd_span *s, const char *src, size_t n, size_t limit,
+                             uint32_t *len)
 {
 	/* Fast path: ASCII within the limit is copied as is. */
 	if (ascii(src, n) && (!limit || n <= limit)) {
+		*len = (uint32_t)n;
 		if (wd_otel_static_str(src)) {
 			struct lit *l = lit_slot(src);
 			l->p = src;
@@ -207,17 +210,26 @@ static const char *copy_strn(struct wd_span *s, const char *src, size_t n, size_
 	size_t out = wd_otel_utf8_len(src, n, limit);
 	char *d = arena_alloc(s, out + 1);
 	wd_otel_utf8_copy(d, src, n, limit);
+	*len = (uint32_t)out;
 	return d;
 }
 
-static const char *copy_str(struct wd_span *s, const char *src, size_t limit)
+static const char *copy_str_len(struct wd_span *s, const char *src, size_t limit, uint32_t *len)
 {
 	if (!src)
 		src = "";
 	const struct lit *l = lit_slot(src);
-	if (l->p == src && (!limit || l->n <= limit))
+	if (l->p == src && (!limit || l->n <= limit)) {
+		*len = (uint32_t)l->n;
 		return src;
-	return copy_strn(s, src, strlen(src), limit);
+	}
+	return copy_strn(s, src, strlen(src), limit, len);
+}
+
+static const char *copy_str(struct wd_span *s, const char *src, size_t limit)
+{
+	uint32_t len;
+	return copy_str_len(s, src, limit, &len);
 }
 
 static void copy_value(struct wd_span *s, struct wd_sattr *d, const struct wd_attr *a)
@@ -226,7 +238,7 @@ static void copy_value(struct wd_span *s, struct wd_sattr *d, const struct wd_at
 	d->type = a->type;
 	d->n = 0;
 	switch (a->type) {
-	case WD_ATTR_STR: d->v.s = copy_str(s, a->v.s, lim); break;
+	case WD_ATTR_STR: d->v.s = copy_str_len(s, a->v.s, lim, &d->n); break;
 	case WD_ATTR_BOOL: d->v.b = a->v.b; break;
 	case WD_ATTR_INT: d->v.i = a->v.i; break;
 	case WD_ATTR_DOUBLE: d->v.d = a->v.d; break;
@@ -301,8 +313,11 @@ static void attr_put(struct wd_span *s, struct wd_sattr **list, uint32_t *n, uin
 		*cap = nc;
 	}
 	struct wd_sattr *d = &(*list)[(*n)++];
-	d->key = known ? a->key : copy_strn(s, a->key, klen, 0);
 	d->klen = (uint32_t)klen;
+	if (known)
+		d->key = a->key;
+	else
+		d->key = copy_strn(s, a->key, klen, 0, &d->klen);
 	s->key_filter |= bit;
 	copy_value(s, d, a);
 }
@@ -329,8 +344,7 @@ static struct wd_sattr *attr_array(struct wd_span *s, const struct wd_attr *attr
 			(*dropped)++;
 			continue;
 		}
-		out[*count].key = copy_str(s, attrs[i].key, 0);
-		out[*count].klen = (uint32_t)strlen(attrs[i].key);
+		out[*count].key = copy_str_len(s, attrs[i].key, 0, &out[*count].klen);
 		copy_value(s, &out[*count], &attrs[i]);
 		(*count)++;
 	}

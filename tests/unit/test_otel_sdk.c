@@ -628,13 +628,17 @@ TEST(span_encoding_is_canonical)
 	v127[120] = '\0';
 	memset(v128, 'y', 121);
 	v128[121] = '\0';
-	struct wd_attr a[] = {WD_A_STR("k", v127),        WD_A_STR("l", v128),
-	                      WD_A_INT("neg", -1),        WD_A_INT("small", 5),
-	                      WD_A_INT("max", INT64_MAX), WD_A_STR("short", "v"),
-	                      WD_A_DBL("d", 2.5),         WD_A_BOOL("t", true)};
+	struct wd_attr a[] = {WD_A_STR("k", v127), WD_A_STR("l", v128), WD_A_INT("neg", -1),
+	                      WD_A_INT("small", 5), WD_A_INT("max", INT64_MAX),
+	                      WD_A_STR("short", "v"), WD_A_DBL("d", 2.5), WD_A_BOOL("t", true),
+	                      /* keys and values of 8, 16, 17 and 32 bytes */
+	                      WD_A_STR("key.of.16.bytes.", "12345678"),
+	                      WD_A_STR("key.of.17.bytes..", "0123456789abcdef0"),
+	                      WD_A_STR("key8....", "0123456789abcdef0123456789abcdef"),
+	                      WD_A_STR("a.key.of.32.bytes...............", "0123456789abcdef")};
 	struct wd_span *sp[4];
 	sp[0] = wd_span_start_root("s", WD_SPAN_INTERNAL, NULL, 0); /* under 128 bytes */
-	sp[1] = wd_span_start_root("medium", WD_SPAN_SERVER, a, 8);
+	sp[1] = wd_span_start_root("medium", WD_SPAN_SERVER, a, WD_ARRAY_LEN(a));
 	struct wd_attr huge[] = {WD_A_STR("big", big)};
 	sp[2] = wd_span_start_root("huge", WD_SPAN_CLIENT, huge, 1); /* over 16 KiB */
 	sp[3] = wd_span_start("child", WD_SPAN_CONSUMER, wd_span_context(sp[1]), a + 2, 4);
@@ -650,11 +654,15 @@ TEST(span_encoding_is_canonical)
 	Opentelemetry__Proto__Trace__V1__ScopeSpans *ss = m->resource_spans[0]->scope_spans[0];
 	ASSERT_TRUE(ss->n_spans == 4);
 	EXPECT_STR(ss->spans[0]->name, "s");
-	ASSERT_TRUE(ss->spans[1]->n_attributes == 8);
+	ASSERT_TRUE(ss->spans[1]->n_attributes == WD_ARRAY_LEN(a));
 	EXPECT_STR(ss->spans[1]->attributes[0]->value->string_value, v127);
 	EXPECT_STR(ss->spans[1]->attributes[1]->value->string_value, v128);
 	EXPECT_INT(ss->spans[1]->attributes[2]->value->int_value, -1);
 	EXPECT_INT(ss->spans[1]->attributes[4]->value->int_value, INT64_MAX);
+	for (size_t i = 8; i < WD_ARRAY_LEN(a); i++) {
+		EXPECT_STR(ss->spans[1]->attributes[i]->key, a[i].key);
+		EXPECT_STR(ss->spans[1]->attributes[i]->value->string_value, a[i].v.s);
+	}
 	EXPECT_INT(strlen(ss->spans[2]->attributes[0]->value->string_value), 20000);
 	EXPECT_INT(ss->spans[3]->n_attributes, 4);
 	size_t n =
