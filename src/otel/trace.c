@@ -142,13 +142,39 @@ static size_t utf8_walk(char *dst, const char *src, size_t n, size_t max_chars)
 	return o;
 }
 
+/* Whether n bytes at src are all ASCII (8 at a time, the last word overlapping). */
+static bool ascii(const char *src, size_t n)
+{
+	uint64_t high = 0, w;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 <= n; i += 8) {
+			memcpy(&w, src + i, 8);
+			high |= w;
+		}
+		memcpy(&w, src + n - 8, 8);
+		high |= w;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			high |= (unsigned char)src[i];
+	}
+	return !(high & 0x8080808080808080ULL);
+}
+
+/* Plain ASCII within the limit, the usual text, needs neither walk. */
 size_t wd_otel_utf8_len(const char *s, size_t n, size_t max_chars)
 {
+	if ((!max_chars || n <= max_chars) && ascii(s, n))
+		return n;
 	return utf8_walk(NULL, s, n, max_chars);
 }
 
 void wd_otel_utf8_copy(char *dst, const char *s, size_t n, size_t max_chars)
 {
+	if ((!max_chars || n <= max_chars) && ascii(s, n)) {
+		memcpy(dst, s, n);
+		dst[n] = '\0';
+		return;
+	}
 	dst[utf8_walk(dst, s, n, max_chars)] = '\0';
 }
 
@@ -167,24 +193,6 @@ static _Thread_local struct lit lits[64];
 static struct lit *lit_slot(const char *p)
 {
 	return &lits[((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 58];
-}
-
-/* Whether n bytes at src are all ASCII (8 at a time, the last word overlapping). */
-static bool ascii(const char *src, size_t n)
-{
-	uint64_t high = 0, w;
-	if (n >= 8) {
-		for (size_t i = 0; i + 8 <= n; i += 8) {
-			memcpy(&w, src + i, 8);
-			high |= w;
-		}
-		memcpy(&w, src + n - 8, 8);
-		high |= w;
-	} else {
-		for (size_t i = 0; i < n; i++)
-			high |= (unsigned char)src[i];
-	}
-	return !(high & 0x8080808080808080ULL);
 }
 
 /* Copies text into the span's arena: valid UTF-8, at most limit code points (0: all).

@@ -314,6 +314,18 @@ TEST(utf8_repair_and_truncation)
 	EXPECT_STR(out, "\xc3\xa9\xc3\xa9");
 	wd_otel_utf8_copy(out, "\xe2\x82", 2, 0); /* truncated sequence */
 	EXPECT_STR(out, "\xef\xbf\xbd\xef\xbf\xbd");
+	/* Plain ASCII takes a shorter way; the limit and an invalid byte past the first
+	 * eight (the words it checks overlap at the end) still count. */
+	EXPECT_INT(wd_otel_utf8_len("abcdefghij", 10, 0), 10);
+	EXPECT_INT(wd_otel_utf8_len("abcdefghij", 10, 10), 10);
+	EXPECT_INT(wd_otel_utf8_len("abcdefghij", 10, 4), 4);
+	wd_otel_utf8_copy(out, "abcdefghij", 10, 4);
+	EXPECT_STR(out, "abcd");
+	wd_otel_utf8_copy(out, "abcdefghi\xff", 10, 0);
+	EXPECT_STR(out, "abcdefghi\xef\xbf\xbd");
+	EXPECT_INT(wd_otel_utf8_len("abcdefghi\xff", 10, 0), 12);
+	wd_otel_utf8_copy(out, "abc", 2, 0); /* n, not the terminator, ends the text */
+	EXPECT_STR(out, "ab");
 }
 
 /* Spans with the SDK marked running but nothing exported: inspects the recorded data. */
