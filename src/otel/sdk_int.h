@@ -175,7 +175,14 @@ struct wd_lrec {
 	size_t body_len;
 	struct wd_sattr *attrs;
 	uint32_t nattrs;
+	bool pooled; /* a pool block: give it back with wd_otel_lrec_release */
 };
+
+/* The sink's copy of a record of the logging core (valid UTF-8, body cut at 64 KiB, a
+ * logger.name attribute when the logger is not the service), in one block; and its
+ * release, which returns blocks of the usual size to a pool. NULL is fine to release. */
+struct wd_lrec *wd_otel_log_copy(const struct wd_log_record *rec);
+void wd_otel_lrec_release(struct wd_lrec *r);
 
 /* The hooks wd_otel_init attaches to the logging core. */
 void wd_otel_log_sink(const struct wd_log_record *rec, void *ud);

@@ -693,6 +693,62 @@ TEST(span_encoding_is_canonical)
 	free(big);
 }
 
+TEST(log_copy_fields_lengths_and_pool)
+{
+	/* 40 fields: past the 32 whose lengths the copy keeps from its first pass. */
+	struct wd_log_field f[40];
+	char keys[40][16], vals[40][16];
+	for (int i = 0; i < 40; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		snprintf(vals[i], sizeof(vals[i]), i == 35 ? "bad\xff%d" : "v%d", i);
+		f[i] = i % 4 == 3 ? WD_LF_I(keys[i], i) : WD_LF_S(keys[i], vals[i]);
+	}
+	static const char msg[] = "line\xc3 one\0hidden";
+	struct wd_log_record rec = {.level = WD_LOG_INFO,
+	                            .service = "svc",
+	                            .logger = "http",
+	                            .message = msg,
+	                            .message_len = sizeof(msg) - 1,
+	                            .fields = f,
+	                            .nfields = 40};
+	struct wd_lrec *r = wd_otel_log_copy(&rec);
+	ASSERT_TRUE(r != NULL);
+	EXPECT_STR(r->body, "line\xef\xbf\xbd one");
+	EXPECT_INT(r->body_len, strlen("line\xef\xbf\xbd one"));
+	ASSERT_TRUE(r->nattrs == 41);
+	for (int i = 0; i < 40; i++) {
+		EXPECT_STR(r->attrs[i].key, keys[i]);
+		EXPECT_INT(r->attrs[i].klen, strlen(keys[i]));
+		if (i % 4 == 3) {
+			EXPECT_INT(r->attrs[i].v.i, i);
+			continue;
+		}
+		EXPECT_STR(r->attrs[i].v.s, i == 35 ? "bad\xef\xbf\xbd"
+		                                      "35"
+		                                    : vals[i]);
+		EXPECT_INT(r->attrs[i].n, strlen(r->attrs[i].v.s));
+	}
+	EXPECT_STR(r->attrs[40].key, "logger.name");
+	EXPECT_STR(r->attrs[40].v.s, "http");
+	EXPECT_INT(r->attrs[40].n, 4);
+	EXPECT_TRUE(!r->pooled); /* over a block: malloc'ed */
+	wd_otel_lrec_release(r);
+	/* A small record takes a block; released, it is the one the next record gets. */
+	rec.nfields = 2;
+	struct wd_lrec *a = wd_otel_log_copy(&rec);
+	EXPECT_TRUE(a->pooled);
+	EXPECT_STR(a->attrs[1].v.s, "v1");
+	wd_otel_lrec_release(a);
+	rec.nfields = 1;
+	struct wd_lrec *b = wd_otel_log_copy(&rec);
+	EXPECT_TRUE(b == a);
+	ASSERT_TRUE(b->nattrs == 2);
+	EXPECT_STR(b->attrs[0].v.s, "v0");
+	EXPECT_STR(b->attrs[1].key, "logger.name");
+	wd_otel_lrec_release(b);
+	wd_otel_lrec_release(NULL);
+}
+
 TEST(event_and_link_limits)
 {
 	static const char *const none[] = {NULL};
