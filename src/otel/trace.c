@@ -182,17 +182,33 @@ void wd_otel_utf8_copy(char *dst, const char *s, size_t n, size_t max_chars)
  * Literals (text in the executable's read-only segments) that are plain ASCII, with their
  * lengths, as this thread last met them: attribute keys and many values are the same few
  * literals on every span, and a literal never changes, so neither strlen nor the UTF-8
- * check needs to run again. Direct-mapped by address; a miss only costs the full check.
+ * check needs to run again. Two ways per set by address, the last met first, so that two
+ * literals of one request that share a set do not evict each other; a miss only costs
+ * the full check.
  */
 struct lit {
 	const char *p;
 	size_t n;
 };
-static _Thread_local struct lit lits[64];
+#define LIT_SETS 128
+static _Thread_local struct lit lits[LIT_SETS][2];
 
-static struct lit *lit_slot(const char *p)
+/* The known literal at p, or NULL. */
+static const struct lit *lit_find(const char *p)
 {
-	return &lits[((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 58];
+	struct lit *set = lits[((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 57];
+	if (set[0].p == p)
+		return &set[0];
+	return set[1].p == p ? &set[1] : NULL;
+}
+
+static void lit_add(const char *p, size_t n)
+{
+	struct lit *set = lits[((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 57];
+	if (set[0].p != p)
+		set[1] = set[0];
+	set[0].p = p;
+	set[0].n = n;
 }
 
 /* Copies text into the span's arena: valid UTF-8, at most limit code points (0: all).
@@ -206,9 +222,7 @@ static const char *copy_strn(struct wd_span *s, const char *src, size_t n, size_
 	if (ascii(src, n) && (!limit || n <= limit)) {
 		*len = (uint32_t)n;
 		if (wd_otel_static_str(src)) {
-			struct lit *l = lit_slot(src);
-			l->p = src;
-			l->n = n;
+			lit_add(src, n);
 			return src;
 		}
 		char *d = arena_alloc(s, n + 1);
@@ -226,8 +240,8 @@ static const char *copy_str_len(struct wd_span *s, const char *src, size_t limit
 {
 	if (!src)
 		src = "";
-	const struct lit *l = lit_slot(src);
-	if (l->p == src && (!limit || l->n <= limit)) {
+	const struct lit *l = lit_find(src);
+	if (l && (!limit || l->n <= limit)) {
 		*len = (uint32_t)l->n;
 		return src;
 	}
@@ -287,53 +301,64 @@ static uint64_t key_bit(const char *key, size_t klen)
 	return 1ull << ((klen + c) & 63);
 }
 
-/* Sets into an attribute list: same key replaces, past the limit is counted as dropped. */
-static void attr_put(struct wd_span *s, struct wd_sattr **list, uint32_t *n, uint32_t *cap,
-                     uint32_t *dropped, size_t limit, const struct wd_attr *a, bool inl_list)
+/* Sets a span attribute: same key replaces, past the limit is counted as dropped. */
+static void span_attr(struct wd_span *s, const struct wd_attr *a)
 {
 	if (!a || !a->key)
 		return;
 	/* The filter holds a bit of every key set so far: a new key (the usual case) is
 	 * told from the set ones without comparing it with each. Keys are compared by
 	 * length first: most differ there. */
-	const struct lit *l = lit_slot(a->key);
-	bool known = l->p == a->key;
+	const struct lit *l = lit_find(a->key);
+	bool known = l != NULL;
 	size_t klen = known ? l->n : strlen(a->key);
 	uint64_t bit = key_bit(a->key, klen);
-	for (uint32_t i = 0; (s->key_filter & bit) && i < *n; i++) {
-		if ((*list)[i].klen == klen && !memcmp((*list)[i].key, a->key, klen)) {
-			copy_value(s, &(*list)[i], a);
-			return;
+	struct wd_sattr *d = NULL;
+	for (uint32_t i = 0; (s->key_filter & bit) && i < s->nattrs; i++) {
+		if (s->attrs[i].klen == klen && !memcmp(s->attrs[i].key, a->key, klen)) {
+			d = &s->attrs[i];
+			break;
 		}
 	}
-	if (*n >= limit) {
-		(*dropped)++;
+	if (!d) {
+		if (s->nattrs >= wd_oc.attr_count_limit) {
+			s->dropped_attrs++;
+			return;
+		}
+		if (s->nattrs == s->cap_attrs) {
+			uint32_t nc = s->cap_attrs * 2;
+			struct wd_sattr *nl = xmalloc(nc * sizeof(*nl));
+			memcpy(nl, s->attrs, s->nattrs * sizeof(*nl));
+			if (s->attrs != s->attrs_inl)
+				free(s->attrs);
+			s->attrs = nl;
+			s->cap_attrs = nc;
+		}
+		d = &s->attrs[s->nattrs++];
+		d->klen = (uint32_t)klen;
+		if (known)
+			d->key = a->key;
+		else
+			d->key = copy_strn(s, a->key, klen, 0, &d->klen);
+		s->key_filter |= bit;
+	}
+	/* The usual values, a literal string and an integer, without copy_value's switch. */
+	if (a->type == WD_ATTR_STR && a->v.s) {
+		const struct lit *v = lit_find(a->v.s);
+		size_t lim = wd_oc.attr_value_len_limit;
+		if (v && (!lim || v->n <= lim)) {
+			d->type = WD_ATTR_STR;
+			d->v.s = a->v.s;
+			d->n = (uint32_t)v->n;
+			return;
+		}
+	} else if (a->type == WD_ATTR_INT) {
+		d->type = WD_ATTR_INT;
+		d->v.i = a->v.i;
+		d->n = 0;
 		return;
 	}
-	if (*n == *cap) {
-		uint32_t nc = *cap ? *cap * 2 : 4;
-		struct wd_sattr *nl = xmalloc(nc * sizeof(*nl));
-		if (*n)
-			memcpy(nl, *list, *n * sizeof(*nl));
-		if (!inl_list)
-			free(*list);
-		*list = nl;
-		*cap = nc;
-	}
-	struct wd_sattr *d = &(*list)[(*n)++];
-	d->klen = (uint32_t)klen;
-	if (known)
-		d->key = a->key;
-	else
-		d->key = copy_strn(s, a->key, klen, 0, &d->klen);
-	s->key_filter |= bit;
 	copy_value(s, d, a);
-}
-
-static void span_attr(struct wd_span *s, const struct wd_attr *a)
-{
-	attr_put(s, &s->attrs, &s->nattrs, &s->cap_attrs, &s->dropped_attrs, wd_oc.attr_count_limit,
-	         a, s->attrs == s->attrs_inl);
 }
 
 /* An attribute list copied whole into the arena (events, links). */
