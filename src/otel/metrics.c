@@ -527,9 +527,17 @@ static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static _Thread_local uint64_t cache_hits, cache_misses;
 
+/* Runs on the exiting thread: a measurement made by a later destructor of the same
+ * thread then starts a new cache instead of using the freed one. */
+static void cache_free(void *p)
+{
+	free(p);
+	tl_cache = NULL;
+}
+
 static void cache_key_make(void)
 {
-	pthread_key_create(&cache_key, free);
+	pthread_key_create(&cache_key, cache_free);
 }
 
 /* Builds the identity of a set; false when it has none (a copied string, an array, too
