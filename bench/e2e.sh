@@ -9,18 +9,21 @@
 # processes in one group; after the group has joined, the customers run for SECONDS, then
 # everything is stopped. All with ERROR_RATE=0.
 #   off    OTEL_SDK_DISABLED=true, LOG_LEVEL=WARNING, CUSTOMERS customers at
-#          INTERVAL_SECONDS=INTERVAL (default 0.001: ~800/s each): offered load above what
-#          the pipeline takes, so inserted/s is its capacity
+#          INTERVAL_SECONDS=INTERVAL (default 0.0002: 5k/s each, a pace): offered load above
+#          what the pipeline takes, so inserted/s is its capacity. ordercheck sends what is
+#          waiting in batches (BATCH_MAX, default 200)
+#   single as off with BATCH_MAX=1: one POST /orders per message, as before batches
 #   on     the same with traces, metrics and logs exported to a running `woodctl otlp-sink`
 #   info   the same as off with LOG_LEVEL=INFO (every role logs per message; to a file)
-#   paced  as off with ONE customer: a load below capacity, so the latency is not a backlog
+#   paced  as off with ONE customer (5k/s at the default INTERVAL): a load below capacity, so
+#          the latency is not a backlog
 #   paced-fw10  paced with the ordercheck consumers at KAFKA_PROP_FETCH_WAIT_MAX_MS=10: the
 #          embedded broker (librdkafka's mock cluster) holds a fetch that found nothing for
 #          the whole fetch.wait.max.ms (500 ms by default) even when messages arrive meanwhile,
 #          which a real broker does not; this shows the latency without that artefact
-#   flat   as off with one customer at INTERVAL_SECONDS=0.0001 (rounds to 0 ms: flat out);
-#          far more than the 5 MiB per partition the broker keeps, so old messages vanish
-#          before they are consumed and there is no latency figure ("-")
+#   flat   as off with one customer at INTERVAL_SECONDS=0.00001 (100k/s: flat out); when that
+#          is more than the 5 MiB per partition the broker keeps, old messages vanish before
+#          they are consumed and there is no latency figure ("-")
 # Figures per variant:
 #   produced/s   messages in the topic (sum of the partitions' high watermarks) / SECONDS
 #   inserted/s   orders accepted (idempotency_keys rows of scope 'order', by created_at) in
@@ -33,16 +36,16 @@
 #                steady window from /proc/PID/stat, and the same summed over our
 #                PostgreSQL server's processes
 # Bounded: each variant takes SECONDS + ~10 s; every process and temp dir is removed on exit.
-# Environment: VARIANTS (default "off on info paced paced-fw10 flat"), INTERVAL; HTTP_THREADS,
-# DB_POOL_SIZE and KAFKA_PROP_* pass through to the roles. Needs kcat.
+# Environment: VARIANTS (default "off single on info paced paced-fw10 flat"), INTERVAL;
+# HTTP_THREADS, DB_POOL_SIZE, BATCH_MAX and KAFKA_PROP_* pass through to the roles. Needs kcat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
 ncust=${2:-4}
 nchk=${3:-4}
 parts=${4:-16}
-pace=${INTERVAL:-0.001}
-variants=${VARIANTS:-off on info paced paced-fw10 flat}
+pace=${INTERVAL:-0.0002}
+variants=${VARIANTS:-off single on info paced paced-fw10 flat}
 ((secs >= 8)) || { echo "e2e: SECONDS must be at least 8" >&2; exit 2; }
 # WOODCTL=build/static/woodctl (after `make static`) measures the static binary.
 if [[ -n ${WOODCTL:-} ]]; then
@@ -116,12 +119,13 @@ ms() { [[ -n $1 ]] && printf '%.1f' "$1" || echo -; }
 run_variant() {
 	local v=$1 d=$tmp/$v
 	mkdir -p "$d"
-	local interval=$pace level=WARNING otel=true n=$ncust fw=()
+	local interval=$pace level=WARNING otel=true n=$ncust fw=() batch=${BATCH_MAX:-200}
 	case $v in
 	on) otel=false ;;
+	single) batch=1 ;;
 	paced) n=1 ;;
 	paced-fw10) n=1 fw=(KAFKA_PROP_FETCH_WAIT_MAX_MS=10) ;;
-	flat) interval=0.0001 n=1 ;;
+	flat) interval=0.00001 n=1 ;;
 	info) level=INFO ;;
 	esac
 	# The database starts empty each time (the order API migrates it at start).
@@ -151,7 +155,7 @@ run_variant() {
 	local i
 	for i in $(seq "$nchk"); do
 		env "${common[@]}" "${fw[@]}" ADMIN_PORT="$(free_port)" API_URL="http://127.0.0.1:$op" \
-			"$W" ordercheck >"$d/ordercheck$i.log" 2>&1 &
+			BATCH_MAX="$batch" "$W" ordercheck >"$d/ordercheck$i.log" 2>&1 &
 		pids+=($!)
 		echo "ordercheck$i $!" >>"$roles_file"
 	done

@@ -23,7 +23,8 @@
  * heartbeat.interval.ms=1000, auto.offset.reset=earliest. Tests against the embedded
  * broker set KAFKA_PROP_SESSION_TIMEOUT_MS=3000 and KAFKA_PROP_HEARTBEAT_INTERVAL_MS=500
  * (a real broker refuses a session timeout under its group.min.session.timeout.ms, 6 s
- * by default, which is why that is not the default).
+ * by default, which is why that is not the default). And queued.max.messages.kbytes=2048:
+ * librdkafka's 64 MiB of prefetch per consumer would dominate a role's memory.
  *
  * Telemetry (through otel.h; nothing to do in role code):
  *   - wd_kafka_produce: a PRODUCER span "send {topic}", child of the caller's current span,
