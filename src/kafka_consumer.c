@@ -576,6 +576,10 @@ static bool dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm,
 			m.reason[0] = '\0';
 			r = c->handler(&m, c->ud);
 		}
+		/* A message a batch did not finish is tried alone at once: what failed may have
+		 * been the batch (or one random failure), and a backoff here would stall the
+		 * whole partition behind it. Later failures back off as usual. */
+		bool at_once = prior && r == WD_KAFKA_RETRY;
 		prior = NULL;
 		int64_t wait_ms;
 		if (r == WD_KAFKA_DONE) {
@@ -604,7 +608,8 @@ static bool dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm,
 			break;
 		}
 		if (r == WD_KAFKA_RETRY) {
-			wait_ms = backoff(c, ++retries);
+			wait_ms = at_once ? 0 : backoff(c, retries + 1);
+			retries++;
 		} else {
 			wait_ms = backoff(c, ++blocks);
 			retries = 0;
@@ -621,7 +626,7 @@ static bool dispatch(struct wd_kafka_consumer *c, const rd_kafka_message_t *rkm,
 		        "message %s[%d]@%lld not processed (%s: %s); retrying in %lld ms", m.topic,
 		        (int)m.partition, (long long)m.offset, result_name(r),
 		        m.reason[0] ? m.reason : "no reason given", (long long)wait_ms);
-		int rc = hold(c, rkm, wait_ms);
+		int rc = wait_ms ? hold(c, rkm, wait_ms) : stopping(c) ? WD_ESTOPPED : 0;
 		if (rc) {
 			error_type = rc == WD_ESTOPPED ? "stopped" : "revoked";
 			wd_span_record_error(span, error_type,

@@ -208,10 +208,11 @@ typedef enum wd_kafka_result (*wd_kafka_handler_fn)(struct wd_kafka_msg *m, void
  * handler instead of the handler; it never waits to fill a batch, so at a low rate every
  * message still goes to the handler alone. The batch handler sets results[i] for each
  * msgs[i] (and msgs[i].reason as the handler would). DONE and REJECT are final, as with
- * the handler. A message answered RETRY or BLOCK goes on alone, through the handler with
- * the usual backoff and budget (the batch call counts as its first attempt), before
- * anything after it on the same partition is stored: the at-least-once guarantee is the
- * same as message by message. Messages are in the order received (partition order).
+ * the handler. A message answered RETRY goes on alone through the handler at once, BLOCK
+ * after the usual backoff; then the usual backoff and budget apply (the batch call counts
+ * as its first attempt). That happens before anything after it on the same partition
+ * is stored: the at-least-once guarantee is the same as message by message. Messages
+ * are in the order received (partition order).
  *
  * Telemetry: one CONSUMER span "process {topic}" for the batch, with
  * messaging.batch.message_count and a LINK to each message's creation context (up to the
