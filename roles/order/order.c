@@ -4,10 +4,17 @@
  *           GET /orders?skip=&limit= (limit 10 by default), GET /orders/status/{status},
  *           GET /orders/{id}, PUT /orders/{id} {"order_status"}; both /orders and /orders/
  *           forms; /health, /ready, /metrics.
+ *           POST /orders/batch {"orders": [{"wood_type", "quantity", "idempotency_key"?},
+ *           ...]} (1 to 1000) -> 200 {"results": [{"status", "body"}, ...]}: each item
+ *           answered in request order as POST /orders would answer it alone (400 with
+ *           "orders[i]: " before the message, 500 simulated, 201, or the replay of its key),
+ *           all in one transaction; 400 when "orders" is not such an array. GET or PUT of
+ *           /orders/batch is GET or PUT of /orders/{id} (404).
  * Touches:  PostgreSQL table orders (enum types woodtype, orderstatus) and idempotency_keys
  *           in DATABASE_URL; migrations run at start-up.
- * Failures: with probability ERROR_RATE a request fails first thing (POST 500, others 502).
- *           A POST with an Idempotency-Key creates at most one order per key.
+ * Failures: with probability ERROR_RATE a request fails first thing (POST 500, others 502);
+ *           a batch draws per item instead. An Idempotency-Key (the header of POST /orders,
+ *           the idempotency_key of a batch item: one scope) creates at most one order.
  */
 #include <stdatomic.h>
 #include <stdio.h>
