@@ -446,9 +446,10 @@ int wood_api_batch_tx(struct wd_db *db, const char *scope, struct wood_batch_ite
 	x.owners = xcalloc(n ? n : 1, sizeof(*x.owners));
 	x.todo = xcalloc(n ? n : 1, sizeof(*x.todo));
 	/* Sort the keys once: the first user of each becomes its owner; repeats point to it. */
-	size_t nkeyed = 0;
+	size_t nkeyed = 0, nopen = 0;
 	for (size_t i = 0; i < n; i++) {
 		x.slots[i].fixed = items[i].reply.status != 0;
+		nopen += !x.slots[i].fixed;
 		x.slots[i].first = i;
 		if (!x.slots[i].fixed && items[i].key)
 			x.owners[nkeyed++] = (struct keyed){items[i].key, i};
@@ -460,7 +461,9 @@ int wood_api_batch_tx(struct wd_db *db, const char *scope, struct wood_batch_ite
 		else
 			x.owners[x.nowners++] = x.owners[k];
 	}
-	int rc = wd_db_tx(db, NULL, batch_work, &x);
+	/* Nothing left to do (every item refused or failed): no transaction, so such a
+	 * batch is answered like those single requests, even while the database is away. */
+	int rc = nopen ? wd_db_tx(db, NULL, batch_work, &x) : 0;
 	if (rc)
 		batch_reset(&x);
 	free(x.slots);

@@ -104,8 +104,9 @@ typedef int (*wood_batch_fn)(struct wd_db_conn *c, void *ud, struct wood_batch_i
  * alone (same scope, same digest: replay, 422, 409, or work and store), items without a
  * key are simply done, and an item repeating an earlier item's key in the same batch
  * gets the earlier item's answer when it asks the same thing, else 422 (even when the
- * earlier one was refused and its key freed). Returns 0 with every reply set, or a
- * database error code with the undecided replies reset (reply with wood_api_db_error).
+ * earlier one was refused and its key freed). With no undecided item there is no
+ * transaction at all. Returns 0 with every reply set, or a database error code with the
+ * undecided replies reset (reply with wood_api_db_error).
  */
 int wood_api_batch_tx(struct wd_db *db, const char *scope, struct wood_batch_item *items, size_t n,
                       wood_batch_fn fn, void *ud);

@@ -190,6 +190,9 @@ echo "statements per batch: 2 items $small, 500 items $big, 600 items (300 repla
 pg_stop_server
 LAST="database down"; batch '{"orders": [{"wood_type": "oak", "quantity": 1, "idempotency_key": "down-1"}]}'
 [ "$STATUS" = 503 ] && grep -q 'database' <<<"$OUT" || fail "$LAST: $STATUS $OUT"
+# Refused items alone need no database, as POST /orders refuses them without one.
+LAST="database down, all invalid"; batch '{"orders": [{"wood_type": "oak", "quantity": 0}]}'
+want 200 '{"results":[{"status":400,"body":{"error":"orders[0]: quantity must be an integer between 1 and 1000000"}}]}'
 pg_start_server
 before=$(rows)
 
