@@ -205,6 +205,20 @@ int wd_db_rollback(struct wd_db_conn *c);
 typedef int (*wd_db_tx_fn)(struct wd_db_conn *c, void *ud);
 int wd_db_tx(struct wd_db *db, const char *isolation, wd_db_tx_fn fn, void *ud);
 
+/* ---- Array parameters (pure) -------------------------------------------------------- */
+
+/*
+ * Builds the text of a one-dimensional array parameter, for statements that take many
+ * rows in one round trip ("... FROM unnest($1::text[], $2::integer[])"). Start with an
+ * empty buffer, add the elements, then wd_db_array_end (an empty array is "{}"). Every
+ * element is double-quoted with '"' and '\' escaped, so any text (commas, braces, the
+ * word NULL) stays one element; NULL adds an SQL NULL. Returns 0 or the buffer's
+ * WD_ETOOBIG.
+ */
+int wd_db_array_add(struct wd_buf *arr, const char *elem);
+int wd_db_array_add_int(struct wd_buf *arr, int64_t v);
+int wd_db_array_end(struct wd_buf *arr);
+
 /* ---- Migrations ------------------------------------------------------------------- */
 
 /* One step of a schema: applied once, in version order, inside a transaction. sql may
