@@ -6,7 +6,7 @@
  *       --no-flush leaves the delivery to the shutdown hook of the core.
  *   kafka-driver consume TOPIC GROUP [-n COUNT] [--fail-times K] [--reject-match S]
  *                        [--hang-match S] [--block-file FILE] [--max-retries N]
- *                        [--fail-match S] [--batch N]
+ *                        [--fail-match S] [--batch N] [--backoff-ms MS]
  *       consumes in GROUP until COUNT messages reached a final outcome (DONE or
  *       dead-lettered), printing one line per handler call:
  *         call TOPIC PARTITION OFFSET attempt=A key=KEY value=VALUE [h:NAME=VALUE]...
@@ -18,7 +18,8 @@
  *         --batch N         a batch handler too, of up to N messages: it prints
  *                           "batch n=COUNT" and then answers each message as above;
  *         --block-file F    BLOCK ("dependency down") until file F exists;
- *         --linger-ms MS    keep consuming MS after the COUNT-th outcome, then stop.
+ *         --linger-ms MS    keep consuming MS after the COUNT-th outcome, then stop;
+ *         --backoff-ms MS   first retry backoff (default 100, capped at 4 x MS).
  *   Benchmarks: produce ... --size BYTES -n N (payloads of BYTES, prints msg/s);
  *   consume ... --quiet -n N (no per-message lines; msg/s from the first message on).
  * Settings come from the environment exactly as for a role (KAFKA_*); bad ones exit 2.
@@ -47,6 +48,7 @@ struct opts {
 	bool no_flush; /* produce: leave delivery to the shutdown hook (WD_STOP_KAFKA) */
 	int64_t first_ns, last_ns;
 	int linger_ms; /* consume: keep the consumer running this long after the last one */
+	int backoff_ms;
 	struct wd_kafka_consumer *c;
 };
 
@@ -217,8 +219,8 @@ static int consume(struct opts *o)
 	    .handler = handle,
 	    .ud = o,
 	    .max_retries = o->max_retries,
-	    .retry_backoff_ms = 100,
-	    .retry_backoff_max_ms = 400,
+	    .retry_backoff_ms = o->backoff_ms,
+	    .retry_backoff_max_ms = 4 * (int64_t)o->backoff_ms,
 	    .batch = o->batch_max > 1 ? handle_batch : NULL,
 	    .batch_max = (size_t)o->batch_max,
 	};
@@ -243,7 +245,7 @@ static int consume(struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.count = 1, .max_retries = 3};
+	struct opts o = {.count = 1, .max_retries = 3, .backoff_ms = 100};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3)
 		return usage();
@@ -272,6 +274,8 @@ int main(int argc, char **argv)
 			o.fail_times = atoi(argv[++i]);
 		else if (!strcmp(a, "--fail-match") && v)
 			o.fail_match = argv[++i];
+		else if (!strcmp(a, "--backoff-ms") && v)
+			o.backoff_ms = atoi(argv[++i]);
 		else if (!strcmp(a, "--batch") && v)
 			o.batch_max = atoi(argv[++i]);
 		else if (!strcmp(a, "--max-retries") && v)
