@@ -28,23 +28,13 @@ q() { pg_psql -At -c "$1"; }
 check_env=(API_URL="$api" ERROR_RATE=0 ADMIN_PORT=0 BATCH_MAX=50 KAFKA_MAX_RETRIES=30
 	KAFKA_RETRY_BACKOFF=10ms KAFKA_RETRY_BACKOFF_MAX=100ms)
 role_start ordercheck "${check_env[@]}"
-for i in $(seq 300); do
-	got=$(q "SELECT count(*) FROM orders")
-	[ "$got" -ge 300 ] && break
-	sleep 0.1
-done
-[ "$got" -ge 300 ] || fail "ordercheck registered only $got orders in 30 s: $(tail -5 "$WD_TEST_TMP/ordercheck.log")"
-kill -KILL "${ROLE_PID[ordercheck]}"
-wait "${ROLE_PID[ordercheck]}" 2>/dev/null
-unset "ROLE_PID[ordercheck]"
+pg_wait_count "SELECT count(*) FROM orders" 300 30 ||
+	fail "ordercheck registered only $PG_COUNT orders in 30 s: $(tail -5 "$WD_TEST_TMP/ordercheck.log")"
+role_kill ordercheck
 at_kill=$(q "SELECT count(*) FROM orders")
 [ "$at_kill" -lt $valid ] || fail "the burst was over before the kill ($at_kill); nothing tested"
 role_start ordercheck "${check_env[@]}"
-for i in $(seq 900); do
-	got=$(q "SELECT count(*) FROM orders")
-	[ "$got" -ge $valid ] && break
-	sleep 0.1
-done
+pg_wait_count "SELECT count(*) FROM orders" $valid 90 || true
 sleep 2 # anything redelivered late would show up now
 got=$(q "SELECT count(*) FROM orders")
 [ "$got" = $valid ] || fail "orders in the database: $got, valid messages: $valid (killed at $at_kill)"
