@@ -198,6 +198,7 @@ before=$(rows)
 
 # ERROR_RATE is drawn per item: at 1 every item fails and nothing is written.
 role_stop order
+[ "${ROLE_RC[order]}" = 0 ] || fail "order exited ${ROLE_RC[order]} on SIGTERM: $(tail -n 20 "$WD_TEST_TMP/order.log")"
 role_up order PORT /ready DATABASE_URL="$PG_URL" ERROR_RATE=1 OTEL_SDK_DISABLED=true || fail "order not ready: $(tail "$WD_TEST_TMP/order.log")"
 u=http://127.0.0.1:$ROLE_PORT
 errors_before=$(grep -c 'Simulated DB insertion error' "$WD_TEST_TMP/order.log")
@@ -213,6 +214,7 @@ sleep 0.2
 
 # At 0.5 the answers and the rows add up.
 role_stop order
+[ "${ROLE_RC[order]}" = 0 ] || fail "order exited ${ROLE_RC[order]} on SIGTERM: $(tail -n 20 "$WD_TEST_TMP/order.log")"
 role_up order PORT /ready DATABASE_URL="$PG_URL" ERROR_RATE=0.5 OTEL_SDK_DISABLED=true || fail "order not ready: $(tail "$WD_TEST_TMP/order.log")"
 u=http://127.0.0.1:$ROLE_PORT
 LAST="error rate 0.5"; batch "$(many 400)"
