@@ -71,7 +71,7 @@ stop_all() { # SIGTERM what we started, last started first (the broker last), 5 
 	wait 2>/dev/null || true
 	pids=()
 }
-trap 'stop_all; pg_cleanup; [[ -n ${KEEP:-} ]] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
+trap 'stop_all; [[ -n ${PGLOG_COPY:-} ]] && cp "$PG_DIR/server.log" "$PGLOG_COPY"; pg_cleanup; [[ -n ${KEEP:-} ]] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
 trap 'exit 143' TERM INT
 
 free_port() {
@@ -173,8 +173,11 @@ run_variant() {
 	# CPU of each role and of our PostgreSQL's processes over the steady window.
 	sleep 5
 	cpu_snap >"$d/cpu0"
+	local x0 x1
+	x0=$(q "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
 	sleep $((secs - 5))
 	cpu_snap >"$d/cpu1"
+	x1=$(q "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
 	# Memory at steady state, under load.
 	local name pid
 	while read -r name pid; do
@@ -213,7 +216,8 @@ SQL
 	# No latency when the window's messages were already dropped (retention): "-".
 	printf '%-10s %11.0f %11.0f %9s %9s %9s\n' "$v" "$(awk -v n="$hw" -v s="$secs" 'BEGIN{print n / s}')" \
 		"$ins" "$(ms "$p50")" "$(ms "$p99")" "$(ms "$mx")"
-	echo "$v produced=$hw (in topic now: $produced) orders_rows=$total window=$w0..$w1 unmatched_latency=$unmatched" >>"$results"
+	echo "$v produced=$hw (in topic now: $produced) orders_rows=$total window=$w0..$w1 unmatched_latency=$unmatched" \
+		"commits/s=$(((x1 - x0) / (secs - 5))) (PostgreSQL transactions: one per batch or per single order)" >>"$results"
 	# Errors other than the start-up readiness probes (none expected).
 	grep -h '"level":"ERROR"' "$d"/*.log | grep -v '/ready 503' | head -3 >>"$results" || true
 }

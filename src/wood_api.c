@@ -312,10 +312,12 @@ static int batch_replay(struct wd_db_conn *c, struct batch_ctx *x)
 		goto out;
 	wd_db_array_end(&keys);
 	const char *p[] = {x->scope, keys.ptr};
-	rc = wd_db_conn_query(c,
-	                      "SELECT key, request_hash, status, body FROM idempotency_keys "
-	                      "WHERE scope = $1 AND key = ANY($2::text[])",
-	                      2, p, &r);
+	/* Planned each time, like the UPDATE and DELETE below: see wd_db_conn_query_planned. */
+	rc =
+	    wd_db_conn_query_planned(c,
+	                             "SELECT key, request_hash, status, body FROM idempotency_keys "
+	                             "WHERE scope = $1 AND key = ANY($2::text[])",
+	                             2, p, &r);
 	if (rc)
 		goto out;
 	for (int row = 0; row < wd_db_nrows(r); row++) {
@@ -362,7 +364,7 @@ static int batch_store(struct wd_db_conn *c, struct batch_ctx *x)
 		wd_db_array_end(&statuses);
 		wd_db_array_end(&bodies);
 		const char *p[] = {x->scope, keys.ptr, statuses.ptr, bodies.ptr};
-		rc = wd_db_conn_exec(
+		rc = wd_db_conn_query_planned(
 		    c,
 		    "UPDATE idempotency_keys AS k SET status = u.status, body = u.body "
 		    "FROM unnest($2::text[], $3::integer[], $4::text[]) "
@@ -372,10 +374,10 @@ static int batch_store(struct wd_db_conn *c, struct batch_ctx *x)
 	if (!rc && freed.len) {
 		wd_db_array_end(&freed);
 		const char *p[] = {x->scope, freed.ptr};
-		rc = wd_db_conn_exec(c,
-		                     "DELETE FROM idempotency_keys "
-		                     "WHERE scope = $1 AND key = ANY($2::text[])",
-		                     2, p, NULL);
+		rc = wd_db_conn_query_planned(c,
+		                              "DELETE FROM idempotency_keys "
+		                              "WHERE scope = $1 AND key = ANY($2::text[])",
+		                              2, p, NULL);
 	}
 	wd_buf_release(&keys);
 	wd_buf_release(&statuses);
