@@ -31,8 +31,9 @@
 #   p50/p99/max  produce-to-row latency over that window's rows: Kafka message timestamp
 #                (the producer's create time, ms; read back with kcat) to
 #                idempotency_keys.created_at (now() of the INSERT's transaction)
-#   per role     VmRSS, VmHWM (peak) and RssAnon (VmRSS without file pages such as shared
-#                libraries) at the end of the load; CPU (% of one CPU) over the
+#   per role     VmRSS, VmHWM (peak), RssAnon (VmRSS without file pages such as shared
+#                libraries or the static binary's code) and Pss (file pages shared by N
+#                processes counted 1/N each) at the end of the load; CPU (% of one CPU) over the
 #                steady window from /proc/PID/stat, and the same summed over our
 #                PostgreSQL server's processes
 # Bounded: each variant takes SECONDS + ~10 s; every process and temp dir is removed on exit.
@@ -87,7 +88,13 @@ q() { pg_psql -At -c "$1"; }
 # "name pid" lines of the roles of the current variant, for the RSS table
 roles_file=$tmp/roles
 # VmRSS and VmHWM of PID in kB
-mem() { awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} /^RssAnon/{a=$2} END{print r+0, h+0, a+0}' "/proc/$1/status" 2>/dev/null || echo "0 0 0"; }
+# VmRSS, VmHWM and RssAnon of PID in kB, then Pss (file pages shared by N processes, such
+# as the one binary's code, count 1/N each)
+mem() {
+	local m
+	m=$(awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} /^RssAnon/{a=$2} END{print r+0, h+0, a+0}' "/proc/$1/status" 2>/dev/null) || m="0 0 0"
+	echo "$m $(awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0)"
+}
 
 export LOG_FORMAT=json ERROR_RATE=0
 export KAFKA_PROP_SESSION_TIMEOUT_MS=3000 KAFKA_PROP_HEARTBEAT_INTERVAL_MS=500
@@ -183,7 +190,7 @@ run_variant() {
 	while read -r name pid; do
 		echo "$v $name $(mem "$pid") $(cpu_pct "$d" "$name" $((secs - 5)))" >>"$rss_rows"
 	done <"$roles_file"
-	echo "$v postgres - - - $(cpu_pct "$d" postgres $((secs - 5)))" >>"$rss_rows"
+	echo "$v postgres - - - - $(cpu_pct "$d" postgres $((secs - 5)))" >>"$rss_rows"
 	# Stop producing; what was produced is the topic's content.
 	local t1
 	t1=$(date +%s.%N)
@@ -224,10 +231,10 @@ SQL
 
 for v in $variants; do run_variant "$v"; done
 echo
-echo "per role at the end of the load: VmRSS, VmHWM (peak), RssAnon (heap+stacks, no file pages) in kB;"
+echo "per role at the end of the load: VmRSS, VmHWM (peak), RssAnon (heap+stacks, no file pages), Pss (shared pages split among their users) in kB;"
 echo "CPU over the steady window in % of one CPU ($W)"
-printf '  %-10s %-12s %8s %8s %8s %5s\n' variant role VmRSS VmHWM RssAnon CPU
-awk '{printf "  %-10s %-12s %8s %8s %8s %4s%%\n", $1, $2, $3, $4, $5, $6}' "$rss_rows"
+printf '  %-10s %-12s %8s %8s %8s %8s %5s\n' variant role VmRSS VmHWM RssAnon Pss CPU
+awk '{printf "  %-10s %-12s %8s %8s %8s %8s %4s%%\n", $1, $2, $3, $4, $5, $6, $7}' "$rss_rows"
 echo
 echo "details:"
 sed 's/^/  /' "$results"
