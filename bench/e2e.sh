@@ -9,18 +9,21 @@
 # processes in one group; after the group has joined, the customers run for SECONDS, then
 # everything is stopped. All with ERROR_RATE=0.
 #   off    OTEL_SDK_DISABLED=true, LOG_LEVEL=WARNING, CUSTOMERS customers at
-#          INTERVAL_SECONDS=INTERVAL (default 0.001: ~800/s each): offered load above what
-#          the pipeline takes, so inserted/s is its capacity
+#          INTERVAL_SECONDS=INTERVAL (default 0.0002: 5k/s each, a pace): offered load above
+#          what the pipeline takes, so inserted/s is its capacity. ordercheck sends what is
+#          waiting in batches (BATCH_MAX, default 200)
+#   single as off with BATCH_MAX=1: one POST /orders per message, as before batches
 #   on     the same with traces, metrics and logs exported to a running `woodctl otlp-sink`
 #   info   the same as off with LOG_LEVEL=INFO (every role logs per message; to a file)
-#   paced  as off with ONE customer: a load below capacity, so the latency is not a backlog
+#   paced  as off with ONE customer (5k/s at the default INTERVAL): a load below capacity, so
+#          the latency is not a backlog
 #   paced-fw10  paced with the ordercheck consumers at KAFKA_PROP_FETCH_WAIT_MAX_MS=10: the
 #          embedded broker (librdkafka's mock cluster) holds a fetch that found nothing for
 #          the whole fetch.wait.max.ms (500 ms by default) even when messages arrive meanwhile,
 #          which a real broker does not; this shows the latency without that artefact
-#   flat   as off with one customer at INTERVAL_SECONDS=0.0001 (rounds to 0 ms: flat out);
-#          far more than the 5 MiB per partition the broker keeps, so old messages vanish
-#          before they are consumed and there is no latency figure ("-")
+#   flat   as off with one customer at INTERVAL_SECONDS=0.00001 (100k/s: flat out); when that
+#          is more than the 5 MiB per partition the broker keeps, old messages vanish before
+#          they are consumed and there is no latency figure ("-")
 # Figures per variant:
 #   produced/s   messages in the topic (sum of the partitions' high watermarks) / SECONDS
 #   inserted/s   orders accepted (idempotency_keys rows of scope 'order', by created_at) in
@@ -28,21 +31,22 @@
 #   p50/p99/max  produce-to-row latency over that window's rows: Kafka message timestamp
 #                (the producer's create time, ms; read back with kcat) to
 #                idempotency_keys.created_at (now() of the INSERT's transaction)
-#   per role     VmRSS, VmHWM (peak) and RssAnon (VmRSS without file pages such as shared
-#                libraries) at the end of the load; CPU (% of one CPU) over the
+#   per role     VmRSS, VmHWM (peak), RssAnon (VmRSS without file pages such as shared
+#                libraries or the static binary's code) and Pss (file pages shared by N
+#                processes counted 1/N each) at the end of the load; CPU (% of one CPU) over the
 #                steady window from /proc/PID/stat, and the same summed over our
 #                PostgreSQL server's processes
 # Bounded: each variant takes SECONDS + ~10 s; every process and temp dir is removed on exit.
-# Environment: VARIANTS (default "off on info paced paced-fw10 flat"), INTERVAL; HTTP_THREADS,
-# DB_POOL_SIZE and KAFKA_PROP_* pass through to the roles. Needs kcat.
+# Environment: VARIANTS (default "off single on info paced paced-fw10 flat"), INTERVAL;
+# HTTP_THREADS, DB_POOL_SIZE, BATCH_MAX and KAFKA_PROP_* pass through to the roles. Needs kcat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
 ncust=${2:-4}
 nchk=${3:-4}
 parts=${4:-16}
-pace=${INTERVAL:-0.001}
-variants=${VARIANTS:-off on info paced paced-fw10 flat}
+pace=${INTERVAL:-0.0002}
+variants=${VARIANTS:-off single on info paced paced-fw10 flat}
 ((secs >= 8)) || { echo "e2e: SECONDS must be at least 8" >&2; exit 2; }
 # WOODCTL=build/static/woodctl (after `make static`) measures the static binary.
 if [[ -n ${WOODCTL:-} ]]; then
@@ -68,7 +72,7 @@ stop_all() { # SIGTERM what we started, last started first (the broker last), 5 
 	wait 2>/dev/null || true
 	pids=()
 }
-trap 'stop_all; pg_cleanup; [[ -n ${KEEP:-} ]] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
+trap 'stop_all; [[ -n ${PGLOG_COPY:-} ]] && cp "$PG_DIR/server.log" "$PGLOG_COPY"; pg_cleanup; [[ -n ${KEEP:-} ]] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
 trap 'exit 143' TERM INT
 
 free_port() {
@@ -84,7 +88,13 @@ q() { pg_psql -At -c "$1"; }
 # "name pid" lines of the roles of the current variant, for the RSS table
 roles_file=$tmp/roles
 # VmRSS and VmHWM of PID in kB
-mem() { awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} /^RssAnon/{a=$2} END{print r+0, h+0, a+0}' "/proc/$1/status" 2>/dev/null || echo "0 0 0"; }
+# VmRSS, VmHWM and RssAnon of PID in kB, then Pss (file pages shared by N processes, such
+# as the one binary's code, count 1/N each)
+mem() {
+	local m
+	m=$(awk '/^VmRSS/{r=$2} /^VmHWM/{h=$2} /^RssAnon/{a=$2} END{print r+0, h+0, a+0}' "/proc/$1/status" 2>/dev/null) || m="0 0 0"
+	echo "$m $(awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0)"
+}
 
 export LOG_FORMAT=json ERROR_RATE=0
 export KAFKA_PROP_SESSION_TIMEOUT_MS=3000 KAFKA_PROP_HEARTBEAT_INTERVAL_MS=500
@@ -116,12 +126,13 @@ ms() { [[ -n $1 ]] && printf '%.1f' "$1" || echo -; }
 run_variant() {
 	local v=$1 d=$tmp/$v
 	mkdir -p "$d"
-	local interval=$pace level=WARNING otel=true n=$ncust fw=()
+	local interval=$pace level=WARNING otel=true n=$ncust fw=() batch=${BATCH_MAX:-200}
 	case $v in
 	on) otel=false ;;
+	single) batch=1 ;;
 	paced) n=1 ;;
 	paced-fw10) n=1 fw=(KAFKA_PROP_FETCH_WAIT_MAX_MS=10) ;;
-	flat) interval=0.0001 n=1 ;;
+	flat) interval=0.00001 n=1 ;;
 	info) level=INFO ;;
 	esac
 	# The database starts empty each time (the order API migrates it at start).
@@ -151,7 +162,7 @@ run_variant() {
 	local i
 	for i in $(seq "$nchk"); do
 		env "${common[@]}" "${fw[@]}" ADMIN_PORT="$(free_port)" API_URL="http://127.0.0.1:$op" \
-			"$W" ordercheck >"$d/ordercheck$i.log" 2>&1 &
+			BATCH_MAX="$batch" "$W" ordercheck >"$d/ordercheck$i.log" 2>&1 &
 		pids+=($!)
 		echo "ordercheck$i $!" >>"$roles_file"
 	done
@@ -169,14 +180,17 @@ run_variant() {
 	# CPU of each role and of our PostgreSQL's processes over the steady window.
 	sleep 5
 	cpu_snap >"$d/cpu0"
+	local x0 x1
+	x0=$(q "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
 	sleep $((secs - 5))
 	cpu_snap >"$d/cpu1"
+	x1=$(q "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
 	# Memory at steady state, under load.
 	local name pid
 	while read -r name pid; do
 		echo "$v $name $(mem "$pid") $(cpu_pct "$d" "$name" $((secs - 5)))" >>"$rss_rows"
 	done <"$roles_file"
-	echo "$v postgres - - - $(cpu_pct "$d" postgres $((secs - 5)))" >>"$rss_rows"
+	echo "$v postgres - - - - $(cpu_pct "$d" postgres $((secs - 5)))" >>"$rss_rows"
 	# Stop producing; what was produced is the topic's content.
 	local t1
 	t1=$(date +%s.%N)
@@ -209,17 +223,18 @@ SQL
 	# No latency when the window's messages were already dropped (retention): "-".
 	printf '%-10s %11.0f %11.0f %9s %9s %9s\n' "$v" "$(awk -v n="$hw" -v s="$secs" 'BEGIN{print n / s}')" \
 		"$ins" "$(ms "$p50")" "$(ms "$p99")" "$(ms "$mx")"
-	echo "$v produced=$hw (in topic now: $produced) orders_rows=$total window=$w0..$w1 unmatched_latency=$unmatched" >>"$results"
+	echo "$v produced=$hw (in topic now: $produced) orders_rows=$total window=$w0..$w1 unmatched_latency=$unmatched" \
+		"commits/s=$(((x1 - x0) / (secs - 5))) (PostgreSQL transactions: one per batch or per single order)" >>"$results"
 	# Errors other than the start-up readiness probes (none expected).
 	grep -h '"level":"ERROR"' "$d"/*.log | grep -v '/ready 503' | head -3 >>"$results" || true
 }
 
 for v in $variants; do run_variant "$v"; done
 echo
-echo "per role at the end of the load: VmRSS, VmHWM (peak), RssAnon (heap+stacks, no file pages) in kB;"
+echo "per role at the end of the load: VmRSS, VmHWM (peak), RssAnon (heap+stacks, no file pages), Pss (shared pages split among their users) in kB;"
 echo "CPU over the steady window in % of one CPU ($W)"
-printf '  %-10s %-12s %8s %8s %8s %5s\n' variant role VmRSS VmHWM RssAnon CPU
-awk '{printf "  %-10s %-12s %8s %8s %8s %4s%%\n", $1, $2, $3, $4, $5, $6}' "$rss_rows"
+printf '  %-10s %-12s %8s %8s %8s %8s %5s\n' variant role VmRSS VmHWM RssAnon Pss CPU
+awk '{printf "  %-10s %-12s %8s %8s %8s %8s %4s%%\n", $1, $2, $3, $4, $5, $6, $7}' "$rss_rows"
 echo
 echo "details:"
 sed 's/^/  /' "$results"

@@ -299,7 +299,8 @@ int wd_cfg_parse(const struct wd_cfg_var *v, const char *text, struct wd_buf *er
 		if (!rc && (!in_bounds(v, ms) || ms < 0 || ms > 9e15))
 			rc = WD_EINVAL;
 		if (!rc)
-			*(int64_t *)v->dst = (int64_t)llround(ms);
+			*(int64_t *)v->dst =
+			    (int64_t)llround(v->flags & WD_CFG_MICROS ? ms * 1000 : ms);
 		break;
 	}
 	case WD_CFG_ENUM: {

@@ -253,7 +253,8 @@ struct wd_db_conn {
 	struct wd_db *db;
 	PGconn *pg;
 	bool busy;
-	bool broken; /* found unusable during a call: closed at release */
+	bool broken;  /* found unusable during a call: closed at release */
+	bool planned; /* the current call is not to be prepared (wd_db_conn_query_planned) */
 	struct stmt stmts[STMT_CACHE];
 	int nstmts;
 };
@@ -770,8 +771,8 @@ static int send_wait(struct wd_db_conn *c, const char *sql, int nparams, const c
 		if (!PQsendQuery(pg, sql))
 			goto conn_failed;
 	} else {
-		bool prepared;
-		const char *name = stmt_name(c, sql, &prepared);
+		bool prepared = false;
+		const char *name = c->planned ? NULL : stmt_name(c, sql, &prepared);
 		if (name && !prepared) {
 			if (!PQsendPrepare(pg, name, sql, nparams, NULL))
 				goto conn_failed;
@@ -903,6 +904,17 @@ int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams, const c
 		*out = xmalloc(sizeof(**out));
 		(*out)->pg = r;
 	}
+	return rc;
+}
+
+int wd_db_conn_query_planned(struct wd_db_conn *c, const char *sql, int nparams,
+                             const char *const *params, struct wd_db_result **out)
+{
+	if (c)
+		c->planned = true;
+	int rc = wd_db_conn_query(c, sql, nparams, params, out);
+	if (c)
+		c->planned = false;
 	return rc;
 }
 

@@ -223,3 +223,35 @@ void wd_db_describe(const char *sql, char *op, size_t opsz, char *table, size_t 
 			read_name(p, table, tablesz);
 	}
 }
+
+/* Opens the array before the first element, separates the others. */
+static int array_next(struct wd_buf *arr)
+{
+	return wd_buf_putc(arr, arr->len ? ',' : '{');
+}
+
+int wd_db_array_add(struct wd_buf *arr, const char *elem)
+{
+	int rc = array_next(arr);
+	if (rc || !elem)
+		return rc ? rc : wd_buf_puts(arr, "NULL");
+	rc = wd_buf_putc(arr, '"');
+	for (const char *p = elem; !rc && *p; p++) {
+		if (*p == '"' || *p == '\\')
+			rc = wd_buf_putc(arr, '\\');
+		if (!rc)
+			rc = wd_buf_putc(arr, *p);
+	}
+	return rc ? rc : wd_buf_putc(arr, '"');
+}
+
+int wd_db_array_add_int(struct wd_buf *arr, int64_t v)
+{
+	int rc = array_next(arr);
+	return rc ? rc : wd_buf_printf(arr, "%lld", (long long)v);
+}
+
+int wd_db_array_end(struct wd_buf *arr)
+{
+	return arr->len ? wd_buf_putc(arr, '}') : wd_buf_puts(arr, "{}");
+}

@@ -76,24 +76,31 @@ int wd_run_stop_fd(void)
 	return stop_pipe[0];
 }
 
-int wd_run_sleep_ms(int64_t ms)
+int wd_run_sleep_us(int64_t us)
 {
 	int fd = wd_run_stop_fd();
-	int64_t deadline = wd_monotonic_ns() + ms * 1000000;
+	int64_t deadline = wd_monotonic_ns() + us * 1000;
 	for (;;) {
 		if (wd_run_stopping())
 			return WD_ESTOPPED;
 		int64_t left_ns = deadline - wd_monotonic_ns();
 		if (left_ns <= 0)
 			return 0;
-		/* Rounded up: rounded down, a 1 ms sleep (INTERVAL_SECONDS=0.001) returned at once
-		 * and a producer meant to send 1000/s sent flat out. */
-		int64_t left = (left_ns + 999999) / 1000000;
+		/* ppoll, not poll: poll's milliseconds rounded a 1 ms sleep down to nothing and
+		 * cannot express the sub-millisecond paces of a load generator. */
+		if (left_ns > 1000000000LL)
+			left_ns = 1000000000LL;
+		struct timespec ts = {left_ns / 1000000000LL, left_ns % 1000000000LL};
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int rc = poll(&p, fd >= 0 ? 1 : 0, left > 1000000 ? 1000000 : (int)left);
+		int rc = ppoll(&p, fd >= 0 ? 1 : 0, &ts, NULL);
 		if (rc > 0)
 			return WD_ESTOPPED;
 	}
+}
+
+int wd_run_sleep_ms(int64_t ms)
+{
+	return wd_run_sleep_us(ms * 1000);
 }
 
 #define MAX_HOOKS 32

@@ -21,6 +21,7 @@ enum wd_cfg_type {
 /* Flags of an entry. */
 #define WD_CFG_BOUNDED 1u /* min and max apply */
 #define WD_CFG_SECRET 2u  /* never print the value (help shows only whether it is set) */
+#define WD_CFG_MICROS 4u  /* a duration kept in microseconds instead of milliseconds */
 
 /*
  * One setting. A table is an array of these ended by an entry whose name is NULL. dst
@@ -64,6 +65,13 @@ struct wd_cfg_var {
 #define WD_CFG_D(n, d, unit, lo, hi, var, h)                                         \
 	{                                                                            \
 		n, WD_CFG_DURATION, d, lo, hi, NULL, unit, WD_CFG_BOUNDED, &(var), h \
+	}
+/* A duration stored in microseconds (int64_t), for paces below a millisecond; min and
+ * max are still in milliseconds. */
+#define WD_CFG_DUS(n, d, unit, lo, hi, var, h)                                                     \
+	{                                                                                          \
+		n, WD_CFG_DURATION, d, lo, hi, NULL, unit, WD_CFG_BOUNDED | WD_CFG_MICROS, &(var), \
+		    h                                                                              \
 	}
 #define WD_CFG_U(n, d, schemes, var, h)                          \
 	{                                                        \

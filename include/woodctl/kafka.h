@@ -23,7 +23,8 @@
  * heartbeat.interval.ms=1000, auto.offset.reset=earliest. Tests against the embedded
  * broker set KAFKA_PROP_SESSION_TIMEOUT_MS=3000 and KAFKA_PROP_HEARTBEAT_INTERVAL_MS=500
  * (a real broker refuses a session timeout under its group.min.session.timeout.ms, 6 s
- * by default, which is why that is not the default).
+ * by default, which is why that is not the default). And queued.max.messages.kbytes=2048:
+ * librdkafka's 64 MiB of prefetch per consumer would dominate a role's memory.
  *
  * Telemetry (through otel.h; nothing to do in role code):
  *   - wd_kafka_produce: a PRODUCER span "send {topic}", child of the caller's current span,
@@ -52,8 +53,8 @@
  *     partition (high watermark minus the next offset for the handler).
  *
  * Threads: librdkafka runs its own threads. A producer has one poll thread of ours that
- * serves delivery reports. A consumer runs the handler on the thread that called
- * wd_kafka_consumer_run, one message at a time.
+ * serves delivery reports. A consumer runs the handler (or the batch handler) on the
+ * thread that called wd_kafka_consumer_run, one call at a time.
  */
 #ifndef WOODCTL_KAFKA_H
 #define WOODCTL_KAFKA_H
@@ -200,6 +201,25 @@ enum wd_kafka_result {
  * While it waits for a retry the consumer pauses its partitions but stays in the group.
  */
 typedef enum wd_kafka_result (*wd_kafka_handler_fn)(struct wd_kafka_msg *m, void *ud);
+/*
+ * Optional, next to the handler: handles several messages in one call, for handlers whose
+ * work is much cheaper in bulk (one API call, one database transaction). When more than
+ * one message is already fetched, the consumer hands up to batch_max of them to the batch
+ * handler instead of the handler; it never waits to fill a batch, so at a low rate every
+ * message still goes to the handler alone. The batch handler sets results[i] for each
+ * msgs[i] (and msgs[i].reason as the handler would). DONE and REJECT are final, as with
+ * the handler. A message answered RETRY goes on alone through the handler at once, BLOCK
+ * after the usual backoff; then the usual backoff and budget apply (the batch call counts
+ * as its first attempt). That happens before anything after it on the same partition
+ * is stored: the at-least-once guarantee is the same as message by message. Messages
+ * are in the order received (partition order).
+ *
+ * Telemetry: one CONSUMER span "process {topic}" for the batch, with
+ * messaging.batch.message_count and a LINK to each message's creation context (up to the
+ * span's link limit, 128); a message that goes on alone gets its own span as usual.
+ */
+typedef void (*wd_kafka_batch_fn)(struct wd_kafka_msg *msgs, size_t n,
+                                  enum wd_kafka_result *results, void *ud);
 
 struct wd_kafka_consumer_opts {
 	const char *group;         /* consumer group id (required) */
@@ -210,6 +230,8 @@ struct wd_kafka_consumer_opts {
 	int max_retries;              /* < 0: KAFKA_MAX_RETRIES; 0 allowed */
 	int64_t retry_backoff_ms;     /* 0: KAFKA_RETRY_BACKOFF */
 	int64_t retry_backoff_max_ms; /* 0: KAFKA_RETRY_BACKOFF_MAX */
+	wd_kafka_batch_fn batch;      /* optional, see wd_kafka_batch_fn */
+	size_t batch_max;             /* most messages per batch call; < 2: no batches */
 };
 
 /* The dead-letter topic of a topic: "{topic}.dlq". Headers added to a dead letter, next
@@ -225,6 +247,7 @@ struct wd_kafka_consumer; /* opaque */
 
 struct wd_kafka_consumer_stats {
 	uint64_t consumed;      /* messages handed to the handler (first attempts) */
+	uint64_t batches;       /* batch handler calls */
 	uint64_t done;          /* handler said DONE */
 	uint64_t retried;       /* handler calls that were retries */
 	uint64_t dead_lettered; /* sent to {topic}.dlq */

@@ -18,6 +18,8 @@ int wd_run_stop_signal(void);
  * requested, 0 after a full sleep. Any thread; every sleep in the cores goes through here.
  */
 int wd_run_sleep_ms(int64_t ms);
+/* The same in microseconds (for paces below a millisecond). */
+int wd_run_sleep_us(int64_t us);
 
 /* A descriptor that becomes readable once a stop is requested, for poll() loops. */
 int wd_run_stop_fd(void);

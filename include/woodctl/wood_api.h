@@ -69,6 +69,73 @@ void wood_api_run_item(struct wd_http_req *req, struct wood_api_state *st, const
                        const char *unexpected);
 int wood_api_ready(void *ud, struct wd_buf *why);
 
+/* The digest of an item request, as wood_api_run_item uses it: "<verb>:<type>:<quantity>".
+ * Batches use the same one, so a key first used in a batch and then in a single call (or
+ * the reverse) gets the same answer. */
+void wood_api_digest(const char *verb, const struct wood_item *it, char *out, size_t outsz);
+
+/* ---- Batches: many items in one request and one transaction ------------------------ */
+
+/* The most items one batch request may carry. */
+#define WOOD_BATCH_MAX 1000
+
+/* One item of a batch. */
+struct wood_batch_item {
+	const char *key;         /* its Idempotency-Key (borrowed), or NULL */
+	char digest[64];         /* what it asks, as wood_api_digest writes it */
+	struct wood_item *item;  /* the validated item (borrowed), for the work function */
+	struct wood_reply reply; /* status 0: to be decided by wood_api_batch_tx; already set
+	                          * (400, simulated 500): left alone, its key not claimed */
+};
+
+/*
+ * The work of a batch: does items[todo[0]] ... items[todo[ntodo - 1]] on c, with a
+ * handful of statements whatever ntodo is, and fills each of their replies (a 2xx one
+ * is stored under the item's key). Returns 0, or a database error code (then nothing
+ * is committed). It may run more than once, like wood_work_fn.
+ */
+typedef int (*wood_batch_fn)(struct wd_db_conn *c, void *ud, struct wood_batch_item *items,
+                             const size_t *todo, size_t ntodo);
+
+/*
+ * The idempotent part of a batch, in one transaction of at most four statements besides
+ * fn's (claim the keys, read the replays, store the replies, free the keys of refused
+ * items): every undecided item with a key is handled as wood_api_run would handle it
+ * alone (same scope, same digest: replay, 422, 409, or work and store), items without a
+ * key are simply done, and an item repeating an earlier item's key in the same batch
+ * gets the earlier item's answer when it asks the same thing, else 422 (even when the
+ * earlier one was refused and its key freed). With no undecided item there is no
+ * transaction at all. Returns 0 with every reply set, or a database error code with the
+ * undecided replies reset (reply with wood_api_db_error).
+ */
+int wood_api_batch_tx(struct wd_db *db, const char *scope, struct wood_batch_item *items, size_t n,
+                      wood_batch_fn fn, void *ud);
+
+/* What a batch route of wood items is. */
+struct wood_batch_spec {
+	const char *scope;     /* of the Idempotency-Keys: the single route's scope */
+	const char *verb;      /* of the digest: the single route's verb */
+	const char *field;     /* the body's array: "orders" */
+	double error_rate;     /* ERROR_RATE, drawn per item */
+	const char *simulated; /* an item's simulated failure: 500 {"error": simulated} */
+	wood_batch_fn fn;      /* the work, with ud */
+	void *ud;
+	const char *unexpected; /* the 500 message of a database failure */
+};
+
+/*
+ * A batch route: body {"<field>": [item, ...]} with 1 to WOOD_BATCH_MAX items, each
+ * {"wood_type", "quantity", "idempotency_key" (optional, the rules of the header)}, other
+ * keys ignored. Per item, in the single route's order: one ERROR_RATE draw (a failure is
+ * logged and marks the server span ERROR, as wood_api_simulate does), validation (400
+ * "<field>[i]: <problem>"), the key's check, then wood_api_batch_tx for the rest. Replies
+ * 200 {"results": [{"status", "body"}, ...]} in request order; 400 for a malformed
+ * request, 503 before the migrations, the database errors of wood_api_db_error. Sets
+ * woodctl.batch.size (the item count) on the server span.
+ */
+void wood_api_run_batch(struct wd_http_req *req, struct wood_api_state *st,
+                        const struct wood_batch_spec *spec);
+
 /*
  * The start-up of an API role: starts serving on port (so /health answers at once and
  * /ready says why it is not ready), waits for the database and applies the migrations,

@@ -38,7 +38,7 @@ struct wood_producer {
 	const char *starting; /* "Customer service starting" */
 	const char *metric;   /* "orders" -> orders.created, orders.failed */
 	double error_rate;
-	int64_t interval_ms;
+	int64_t interval_us; /* one item per interval, on average */
 	int admin_port;
 };
 int wood_producer_run(const struct wood_producer *p);
@@ -52,6 +52,11 @@ struct wood_check {
 	const char *metric;   /* "orders" -> orders.processed, orders.processing_errors */
 	const char *api_url;  /* "http://order:5000" */
 	const char *path;     /* "/orders" */
+	/* The API's batch route ("/orders/batch"; NULL: none): when several messages are
+	 * waiting, up to batch_max of them go in one call. An API without the route (404 or
+	 * 405) is then called one message at a time, as the seed did. */
+	const char *batch_path;
+	int batch_max;
 	double error_rate;
 	int admin_port;
 };

@@ -13,12 +13,12 @@
 #include "woodctl/wood_loop.h"
 
 static double error_rate;
-static int64_t interval_ms;
+static int64_t interval_us;
 static int64_t admin_port;
 
 const struct wd_cfg_var customer_cfg[] = {
     WOOD_CFG_ERROR_RATE(error_rate),
-    WOOD_CFG_INTERVAL(interval_ms),
+    WOOD_CFG_INTERVAL(interval_us),
     WOOD_CFG_ADMIN_PORT(admin_port, "9101"),
     WD_CFG_END,
 };
@@ -33,7 +33,7 @@ int customer_main(int argc, char **argv)
 	    .starting = "Customer service starting",
 	    .metric = "orders",
 	    .error_rate = error_rate,
-	    .interval_ms = interval_ms,
+	    .interval_us = interval_us,
 	    .admin_port = (int)admin_port,
 	};
 	return wood_producer_run(&p);

@@ -4,13 +4,21 @@
  *           GET /orders?skip=&limit= (limit 10 by default), GET /orders/status/{status},
  *           GET /orders/{id}, PUT /orders/{id} {"order_status"}; both /orders and /orders/
  *           forms; /health, /ready, /metrics.
+ *           POST /orders/batch {"orders": [{"wood_type", "quantity", "idempotency_key"?},
+ *           ...]} (1 to 1000) -> 200 {"results": [{"status", "body"}, ...]}: each item
+ *           answered in request order as POST /orders would answer it alone (400 with
+ *           "orders[i]: " before the message, 500 simulated, 201, or the replay of its key),
+ *           all in one transaction; 400 when "orders" is not such an array. GET or PUT of
+ *           /orders/batch is GET or PUT of /orders/{id} (404).
  * Touches:  PostgreSQL table orders (enum types woodtype, orderstatus) and idempotency_keys
  *           in DATABASE_URL; migrations run at start-up.
- * Failures: with probability ERROR_RATE a request fails first thing (POST 500, others 502).
- *           A POST with an Idempotency-Key creates at most one order per key.
+ * Failures: with probability ERROR_RATE a request fails first thing (POST 500, others 502);
+ *           a batch draws per item instead. An Idempotency-Key (the header of POST /orders,
+ *           the idempotency_key of a batch item: one scope) creates at most one order.
  */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "woodctl/cfg.h"
@@ -57,6 +65,12 @@ static json_t *orders_json(const struct wd_db_result *r)
 	return list;
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
 static int insert_order(struct wd_db_conn *c, void *ud, struct wood_reply *out)
 {
 	const struct wood_item *it = ud;
@@ -84,6 +98,88 @@ static void create(struct wd_http_req *req)
 		return;
 	wood_api_run_item(req, &state, "order", "create", &it, insert_order,
 	                  "Unexpected error during order creation");
+}
+
+/*
+ * The orders of a batch, with two statements whatever their number. Each item's row must
+ * come back to that item, and RETURNING promises no order, so the ids are taken first
+ * (nextval of the orders sequence, as the column's default would) and given to the items
+ * in ascending order; the INSERT then writes those ids, and each returned row finds its
+ * item by its id. Ids are unique, so the mapping never depends on row order.
+ */
+static int insert_orders(struct wd_db_conn *c, void *ud, struct wood_batch_item *items,
+                         const size_t *todo, size_t n)
+{
+	WD_UNUSED(ud);
+	struct wd_buf ids = WD_BUF_INIT, types = WD_BUF_INIT, quantities = WD_BUF_INIT;
+	struct wd_db_result *r = NULL;
+	int64_t *id = xcalloc(n, sizeof(*id));
+	char count[24];
+	snprintf(count, sizeof(count), "%zu", n);
+	const char *pn[] = {count};
+	int rc = wd_db_conn_query(c,
+	                          "SELECT nextval(pg_get_serial_sequence('orders', 'id')) "
+	                          "FROM generate_series(1, $1::integer)",
+	                          1, pn, &r);
+	if (rc)
+		goto out;
+	if ((size_t)wd_db_nrows(r) != n) {
+		rc = WD_EIO;
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++)
+		wd_db_get_int(r, (int)k, 0, &id[k]);
+	qsort(id, n, sizeof(*id), id_cmp);
+	wd_db_result_free(r);
+	r = NULL;
+	for (size_t k = 0; k < n; k++) {
+		const struct wood_item *it = items[todo[k]].item;
+		wd_db_array_add_int(&ids, id[k]);
+		wd_db_array_add(&types, wood_type_label(it->type));
+		wd_db_array_add_int(&quantities, it->quantity);
+	}
+	wd_db_array_end(&ids);
+	wd_db_array_end(&types);
+	wd_db_array_end(&quantities);
+	const char *p[] = {ids.ptr, types.ptr, quantities.ptr, wood_status_label(WOOD_REGISTERED)};
+	rc = wd_db_conn_query(c,
+	                      "INSERT INTO orders (id, wood_type, quantity, order_status) "
+	                      "SELECT u.id, u.wood_type, u.quantity, $4 FROM "
+	                      "unnest($1::integer[], $2::woodtype[], $3::integer[]) "
+	                      "AS u(id, wood_type, quantity) RETURNING " COLUMNS,
+	                      4, p, &r);
+	for (int row = 0; !rc && row < wd_db_nrows(r); row++) {
+		int64_t got = 0;
+		wd_db_get_int(r, row, 0, &got);
+		const int64_t *at = bsearch(&got, id, n, sizeof(*id), id_cmp);
+		if (at) {
+			struct wood_reply *out = &items[todo[at - id]].reply;
+			out->status = 201;
+			out->body = order_json(r, row);
+		}
+	}
+out:
+	wd_db_result_free(r);
+	wd_buf_release(&ids);
+	wd_buf_release(&types);
+	wd_buf_release(&quantities);
+	free(id);
+	return rc;
+}
+
+static void create_batch(struct wd_http_req *req)
+{
+	static const struct wood_batch_spec spec = {
+	    .scope = "order",
+	    .verb = "create",
+	    .field = "orders",
+	    .simulated = "Simulated DB insertion error",
+	    .fn = insert_orders,
+	    .unexpected = "Unexpected error during order creation",
+	};
+	struct wood_batch_spec s = spec;
+	s.error_rate = error_rate;
+	wood_api_run_batch(req, &state, &s);
 }
 
 /* skip and limit, the seed's pagination; limit 10 by default. */
@@ -214,9 +310,15 @@ static void update(struct wd_http_req *req)
 }
 
 static const struct wd_http_route routes[] = {
-    {"POST", "/orders", create, WD_HTTP_JSON},        {"GET", "/orders", list, 0},
-    {"GET", "/orders/status/{status}", by_status, 0}, {"GET", "/orders/{id}", read_one, 0},
-    {"PUT", "/orders/{id}", update, WD_HTTP_JSON},    WD_HTTP_ROUTE_END,
+    /* More literal segments win, so /orders/batch is never taken for /orders/{id}; a
+     * GET or PUT of /orders/batch stays with /orders/{id} (404: not an order id). */
+    {"POST", "/orders", create, WD_HTTP_JSON},
+    {"POST", "/orders/batch", create_batch, WD_HTTP_JSON_OBJECT},
+    {"GET", "/orders", list, 0},
+    {"GET", "/orders/status/{status}", by_status, 0},
+    {"GET", "/orders/{id}", read_one, 0},
+    {"PUT", "/orders/{id}", update, WD_HTTP_JSON},
+    WD_HTTP_ROUTE_END,
 };
 
 int order_main(int argc, char **argv)

@@ -24,14 +24,14 @@
 #include "woodctl/wood_loop.h"
 
 static double error_rate;
-static int64_t interval_ms;
+static int64_t interval_us;
 static const char *orders_url;
 static const char *stocks_url;
 static int64_t admin_port;
 
 const struct wd_cfg_var ordermanagement_cfg[] = {
     WOOD_CFG_ERROR_RATE(error_rate),
-    WOOD_CFG_INTERVAL(interval_ms),
+    WOOD_CFG_INTERVAL(interval_us),
     WD_CFG_U("API_URL_ORDERS", "http://127.0.0.1:5000", "http,https", orders_url,
              "base URL of the order API"),
     WD_CFG_U("API_URL_STOCKS", "http://127.0.0.1:5001", "http,https", stocks_url,
@@ -194,10 +194,10 @@ int ordermanagement_main(int argc, char **argv)
 	managed = wd_instrument_new(WD_COUNTER, "orders.managed", "{order}",
 	                            "orders processed by the worker, by result", true, NULL, 0);
 	wd_info("Starting order management service with %g seconds interval",
-	        (double)interval_ms / 1000);
+	        (double)interval_us / 1e6);
 	while (!wd_run_stopping()) {
 		cycle();
-		wd_run_sleep_ms(interval_ms);
+		wd_run_sleep_us(interval_us);
 	}
 	return 0;
 }

@@ -263,6 +263,36 @@ static int cmd_api(void)
 		r = NULL;
 	}
 
+	/* A planned statement is never prepared on the connection; a plain one is. */
+	{
+		struct wd_db_conn *c = NULL;
+		CHECK(wd_db_acquire(db, &c) == 0, "acquire");
+		const char *sql = "SELECT $1::int + 1 AS planned_probe";
+		const char *p[] = {"41"};
+		const char *q[] = {sql};
+		const char *count =
+		    "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1";
+		rc = wd_db_conn_query_planned(c, sql, 1, p, &r);
+		CHECK(rc == 0 && wd_db_get(r, 0, 0) && !strcmp(wd_db_get(r, 0, 0), "42"),
+		      "planned query: %d", rc);
+		wd_db_result_free(r);
+		r = NULL;
+		rc = wd_db_conn_query(c, count, 1, q, &r);
+		CHECK(rc == 0 && !wd_db_get_int(r, 0, 0, &n) && n == 0,
+		      "planned statement was prepared (%lld)", (long long)n);
+		wd_db_result_free(r);
+		r = NULL;
+		rc = wd_db_conn_query(c, sql, 1, p, &r);
+		wd_db_result_free(r);
+		r = NULL;
+		rc = wd_db_conn_query(c, count, 1, q, &r);
+		CHECK(rc == 0 && !wd_db_get_int(r, 0, 0, &n) && n == 1,
+		      "plain statement not prepared (%lld)", (long long)n);
+		wd_db_result_free(r);
+		r = NULL;
+		wd_db_release(c);
+	}
+
 	/* Errors carry their SQLSTATE and a code an API can map. */
 	{
 		const char *p[] = {"nulls"};

@@ -6,6 +6,7 @@
  *       --no-flush leaves the delivery to the shutdown hook of the core.
  *   kafka-driver consume TOPIC GROUP [-n COUNT] [--fail-times K] [--reject-match S]
  *                        [--hang-match S] [--block-file FILE] [--max-retries N]
+ *                        [--fail-match S] [--batch N] [--backoff-ms MS]
  *       consumes in GROUP until COUNT messages reached a final outcome (DONE or
  *       dead-lettered), printing one line per handler call:
  *         call TOPIC PARTITION OFFSET attempt=A key=KEY value=VALUE [h:NAME=VALUE]...
@@ -13,8 +14,12 @@
  *         --reject-match S  values containing S are poison (REJECT);
  *         --hang-match S    values containing S make the handler hang (for kill -9);
  *         --fail-times K    each message fails (RETRY) on its first K attempts;
+ *         --fail-match S    ... only messages whose value contains S (default: all);
+ *         --batch N         a batch handler too, of up to N messages: it prints
+ *                           "batch n=COUNT" and then answers each message as above;
  *         --block-file F    BLOCK ("dependency down") until file F exists;
- *         --linger-ms MS    keep consuming MS after the COUNT-th outcome, then stop.
+ *         --linger-ms MS    keep consuming MS after the COUNT-th outcome, then stop;
+ *         --backoff-ms MS   first retry backoff (default 100, capped at 4 x MS).
  *   Benchmarks: produce ... --size BYTES -n N (payloads of BYTES, prints msg/s);
  *   consume ... --quiet -n N (no per-message lines; msg/s from the first message on).
  * Settings come from the environment exactly as for a role (KAFKA_*); bad ones exit 2.
@@ -33,15 +38,17 @@
 
 struct opts {
 	const char *topic, *group, *key, *value;
-	const char *reject, *hang, *block_file;
+	const char *reject, *hang, *block_file, *fail_match;
+	int batch_max;
 	struct wd_kafka_header h[16];
 	size_t nh;
 	int count, fail_times, finals, max_retries;
-	int size;   /* produce: payload of this many bytes instead of VALUE-i (benchmarks) */
+	int size;      /* produce: payload of this many bytes instead of VALUE-i (benchmarks) */
 	bool quiet;    /* consume: no line per message, a throughput line at the end */
 	bool no_flush; /* produce: leave delivery to the shutdown hook (WD_STOP_KAFKA) */
 	int64_t first_ns, last_ns;
 	int linger_ms; /* consume: keep the consumer running this long after the last one */
+	int backoff_ms;
 	struct wd_kafka_consumer *c;
 };
 
@@ -128,7 +135,7 @@ static enum wd_kafka_result handle(struct wd_kafka_msg *m, void *ud)
 	if (o->reject && strstr(v, o->reject)) {
 		snprintf(m->reason, sizeof(m->reason), "poison: value matches '%s'", o->reject);
 		r = WD_KAFKA_REJECT;
-	} else if (m->attempt <= o->fail_times) {
+	} else if (m->attempt <= o->fail_times && (!o->fail_match || strstr(v, o->fail_match))) {
 		snprintf(m->reason, sizeof(m->reason), "simulated failure %d", m->attempt);
 		r = WD_KAFKA_RETRY;
 	} else if (o->block_file && access(o->block_file, F_OK) != 0) {
@@ -144,6 +151,14 @@ static enum wd_kafka_result handle(struct wd_kafka_msg *m, void *ud)
 		if (++o->finals == o->count)
 			finish(o);
 	return r;
+}
+
+static void handle_batch(struct wd_kafka_msg *msgs, size_t n, enum wd_kafka_result *results,
+                         void *ud)
+{
+	printf("batch n=%zu\n", n);
+	for (size_t i = 0; i < n; i++)
+		results[i] = handle(&msgs[i], ud);
 }
 
 static int usage(void)
@@ -204,8 +219,10 @@ static int consume(struct opts *o)
 	    .handler = handle,
 	    .ud = o,
 	    .max_retries = o->max_retries,
-	    .retry_backoff_ms = 100,
-	    .retry_backoff_max_ms = 400,
+	    .retry_backoff_ms = o->backoff_ms,
+	    .retry_backoff_max_ms = 4 * (int64_t)o->backoff_ms,
+	    .batch = o->batch_max > 1 ? handle_batch : NULL,
+	    .batch_max = (size_t)o->batch_max,
 	};
 	if (wd_kafka_consumer_new(&co, &o->c))
 		return 1;
@@ -221,12 +238,14 @@ static int consume(struct opts *o)
 	printf("stats consumed=%llu done=%llu retried=%llu dead_lettered=%llu\n",
 	       (unsigned long long)st.consumed, (unsigned long long)st.done,
 	       (unsigned long long)st.retried, (unsigned long long)st.dead_lettered);
+	if (o->batch_max > 1)
+		printf("batches %llu\n", (unsigned long long)st.batches);
 	return rc ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.count = 1, .max_retries = 3};
+	struct opts o = {.count = 1, .max_retries = 3, .backoff_ms = 100};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3)
 		return usage();
@@ -253,6 +272,12 @@ int main(int argc, char **argv)
 			o.h[o.nh++] = (struct wd_kafka_header){argv[i], eq + 1, strlen(eq + 1)};
 		} else if (!strcmp(a, "--fail-times") && v)
 			o.fail_times = atoi(argv[++i]);
+		else if (!strcmp(a, "--fail-match") && v)
+			o.fail_match = argv[++i];
+		else if (!strcmp(a, "--backoff-ms") && v)
+			o.backoff_ms = atoi(argv[++i]);
+		else if (!strcmp(a, "--batch") && v)
+			o.batch_max = atoi(argv[++i]);
 		else if (!strcmp(a, "--max-retries") && v)
 			o.max_retries = atoi(argv[++i]);
 		else if (!strcmp(a, "--reject-match") && v)

@@ -6,6 +6,8 @@
 #   pg_stop_server      stops the server (fast), keeping the data: an outage
 #   pg_start_server     starts it again on the same port
 #   pg_psql ARGS...     psql against the server
+#   pg_wait_count SQL N SECS   waits until the count query SQL answers at least N (or SECS
+#                       pass); leaves the last answer in PG_COUNT; returns 1 on timeout
 #   pg_cleanup          stops and removes everything (installed as an EXIT trap)
 #
 # The server runs as user postgres when we are root (initdb refuses root), with its
@@ -83,4 +85,14 @@ pg_start() {
 
 pg_psql() {
 	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$PG_URL" "$@"
+}
+
+pg_wait_count() {
+	local sql=$1 want=$2 i
+	for ((i = 0; i < $3 * 10; i++)); do
+		PG_COUNT=$(pg_psql -At -c "$sql")
+		[ "${PG_COUNT:-0}" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }

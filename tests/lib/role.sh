@@ -4,6 +4,7 @@
 #                                     $WD_TEST_TMP/NAME.log; sets ROLE_PID[NAME]
 #   role_wait_ready URL [SECONDS]     waits until URL answers 2xx (default 30 s)
 #   role_stop NAME                    SIGTERM, then waits (SIGKILL after 15 s); ROLE_RC[NAME]
+#   role_kill NAME                    SIGKILL at once (a crash), and waits
 #   free_port                         prints a TCP port nobody listens on now
 # Every started role is stopped when the test exits, then the broker (tests/lib/broker.sh)
 # and the PostgreSQL (tests/lib/pg.sh) if the test started them.
@@ -51,6 +52,14 @@ role_stop() {
 	wait "$pid" 2>/dev/null
 	ROLE_RC[$name]=$?
 	unset "ROLE_PID[$name]"
+}
+
+role_kill() {
+	local pid=${ROLE_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "ROLE_PID[$1]"
 }
 
 roles_cleanup() {

@@ -4,7 +4,7 @@
 
 static const char *s_val;
 static const char *u_val;
-static int64_t i_val, d_val, ds_val;
+static int64_t i_val, d_val, ds_val, dus_val;
 static double f_val;
 static bool b_val;
 static int e_val;
@@ -16,6 +16,7 @@ static const struct wd_cfg_var table[] = {
     WD_CFG_B("T_BOOL", "false", b_val, "a bool"),
     WD_CFG_D("T_DUR_MS", "1000", 1, 0, 60000, d_val, "a duration in ms"),
     WD_CFG_D("T_DUR_S", "60", 1000, 100, 86400000, ds_val, "a duration in s"),
+    WD_CFG_DUS("T_DUR_US", "60", 1000, 0.01, 86400000, dus_val, "a duration kept in us"),
     WD_CFG_U("T_URL", "http://localhost:1", "http,https", u_val, "a url"),
     WD_CFG_E("T_ENUM", "INFO", "DEBUG,INFO,WARNING,ERROR", e_val, "an enum"),
     WD_CFG_END,
@@ -99,6 +100,15 @@ TEST(cfg_good_values)
 	EXPECT_INT(ds_val, 250);
 	EXPECT_INT(parse("T_DUR_S", "2h", &err), 0);
 	EXPECT_INT(ds_val, 7200000);
+	/* Kept in microseconds: below a millisecond is not rounded away. */
+	EXPECT_INT(parse("T_DUR_US", "0.0001", &err), 0);
+	EXPECT_INT(dus_val, 100);
+	EXPECT_INT(parse("T_DUR_US", "0.00001", &err), 0);
+	EXPECT_INT(dus_val, 10);
+	EXPECT_INT(parse("T_DUR_US", "2.5ms", &err), 0);
+	EXPECT_INT(dus_val, 2500);
+	EXPECT_INT(parse("T_DUR_US", "60", &err), 0);
+	EXPECT_INT(dus_val, 60000000);
 	EXPECT_INT(parse("T_URL", "https://example.test:8443/x", &err), 0);
 	EXPECT_STR(u_val, "https://example.test:8443/x");
 	EXPECT_INT(parse("T_ENUM", "debug", &err), 0);
@@ -133,6 +143,7 @@ TEST(cfg_bad_values)
 	    {"T_DUR_MS", "5 parsecs", "a duration"},
 	    {"T_DUR_MS", "2m", "between 0ms and 1m"},
 	    {"T_DUR_S", "0.01", "between 100ms and 24h"},
+	    {"T_DUR_US", "0.000001", "between 0.01ms and 24h"},
 	    {"T_URL", "localhost:4318", "an absolute URL (http or https)"},
 	    {"T_URL", "ftp://x", "http or https"},
 	    {"T_URL", "http://", "absolute URL"},

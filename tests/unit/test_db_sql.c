@@ -110,3 +110,24 @@ TEST(db_check_conninfo)
 	EXPECT_INT(wd_db_check_conninfo("X", "host=h nonsense", &err), WD_EINVAL);
 	wd_buf_release(&err);
 }
+
+TEST(db_array_literal)
+{
+	struct wd_buf a = WD_BUF_INIT;
+	EXPECT_INT(wd_db_array_end(&a), 0);
+	EXPECT_STR(a.ptr, "{}");
+	wd_buf_reset(&a);
+	EXPECT_INT(wd_db_array_add(&a, "plain"), 0);
+	wd_db_array_add(&a, "a,b {c} \"q\" \\ NULL");
+	wd_db_array_add(&a, NULL);
+	wd_db_array_add(&a, "NULL");
+	wd_db_array_add(&a, "");
+	wd_db_array_end(&a);
+	EXPECT_STR(a.ptr, "{\"plain\",\"a,b {c} \\\"q\\\" \\\\ NULL\",NULL,\"NULL\",\"\"}");
+	wd_buf_reset(&a);
+	wd_db_array_add_int(&a, 5);
+	wd_db_array_add_int(&a, -9223372036854775807LL - 1);
+	wd_db_array_end(&a);
+	EXPECT_STR(a.ptr, "{5,-9223372036854775808}");
+	wd_buf_release(&a);
+}
