@@ -42,6 +42,18 @@ start_server() {
 	printf -v "PID_$name" '%s' "$pid"
 }
 
+# start_sink: bench/otlp-sink.js on a free port; sets RX (its URL) and SINK (its pid). On
+# SIGTERM it writes what it received to $BT/rx.stats.
+start_sink() {
+	command -v node >/dev/null || { echo "node is needed for the OTLP receiver"; exit 1; }
+	node bench/otlp-sink.js --port-file "$BT/rx.port" --stats "$BT/rx.stats" &
+	SINK=$!
+	PIDS+=("$SINK")
+	local _
+	for _ in $(seq 100); do [[ -s $BT/rx.port ]] && break; sleep 0.05; done
+	RX=http://127.0.0.1:$(cat "$BT/rx.port")
+}
+
 free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

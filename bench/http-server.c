@@ -2,7 +2,7 @@
  * route (GET /orders/{id}, the shape of the order API's read) and the built-in routes,
  * with the telemetry core started as a role's would be. Settings come from the environment
  * like a role's (HTTP_*, OTEL_*, PORT; port 0 = any free one); the bound port is printed on
- * stdout, logs go to stderr at WARNING. */
+ * stdout, logs go to stderr at WARNING (or LOG_LEVEL when set). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -39,7 +39,10 @@ int main(void)
 	}
 	wd_run_init();
 	wd_log_init("bench-http", STDERR_FILENO);
-	wd_log_set_level(WD_LOG_WARNING);
+	/* WARNING unless LOG_LEVEL asks otherwise: LOG_LEVEL=INFO adds the access log line
+	 * (and with telemetry on its OTLP log record) to what is measured. */
+	if (!getenv("LOG_LEVEL"))
+		wd_log_set_level(WD_LOG_WARNING);
 	if (wd_otel_init("bench-http"))
 		return 2;
 	const char *p = getenv("PORT");

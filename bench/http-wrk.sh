@@ -14,12 +14,7 @@
 . "$(dirname "$0")/http-lib.sh"
 build_server
 THREADS=${HTTP_THREADS:-64}
-command -v node >/dev/null || { echo "node is needed for the OTLP receiver"; exit 1; }
-node bench/otlp-sink.js --port-file "$BT/rx.port" --stats "$BT/rx.stats" &
-SINK=$!
-PIDS+=("$SINK")
-for _ in $(seq 100); do [[ -s $BT/rx.port ]] && break; sleep 0.05; done
-RX=http://127.0.0.1:$(cat "$BT/rx.port")
+start_sink
 
 start_server off HTTP_THREADS="$THREADS" OTEL_SDK_DISABLED=true
 # A queue large enough that nothing is dropped at full speed: every span is exported.

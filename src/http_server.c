@@ -67,7 +67,8 @@ struct wd_http_server {
  */
 struct obs {
 	int64_t start_ns;
-	const char *method; /* semconv form: the method, or "_OTHER" */
+	const char *method;  /* semconv form: the method, or "_OTHER" */
+	const char *version; /* the protocol version, a literal when it is a known one */
 	struct wd_span *span;
 	struct wd_span *prev; /* the thread's current span before ours */
 	bool baggage;         /* the thread's baggage was set from the request */
@@ -426,9 +427,23 @@ static void make_instruments(void)
 	                             "Number of active HTTP server requests.", true, NULL, 0);
 }
 
+/* A request header by its lower-case name (the first of that name, as mg_get_header);
+ * the first letter is checked before the whole name, which most headers fail: this runs
+ * five times per request for the telemetry alone. */
+static const char *header_lower(struct mg_connection *conn, const char *key)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	for (int i = 0; ri && i < ri->num_headers; i++) {
+		const char *n = ri->http_headers[i].name;
+		if (n && (n[0] | 0x20) == key[0] && !strcasecmp(n, key))
+			return ri->http_headers[i].value;
+	}
+	return NULL;
+}
+
 static const char *header_get(void *carrier, const char *key)
 {
-	return mg_get_header(carrier, key);
+	return header_lower(carrier, key);
 }
 
 /* The method as semconv wants it: one of the registered ones, or "_OTHER". */
@@ -442,11 +457,34 @@ static const char *semconv_method(const char *m)
 	return "_OTHER";
 }
 
+/*
+ * The literal of a protocol version and of a 5xx status: attribute values that are
+ * literals let the telemetry core keep them by pointer and find their metric series
+ * without encoding the set (see wd_metric_add). NULL for anything else, which is then
+ * passed as the request's own text.
+ */
+static const char *version_literal(const char *v)
+{
+	static const char *const known[] = {"1.1", "1.0", "2", "3", "0.9"};
+	for (size_t i = 0; v && i < WD_ARRAY_LEN(known); i++)
+		if (!strcmp(v, known[i]))
+			return known[i];
+	return NULL;
+}
+
+#define TEN(p) p "0", p "1", p "2", p "3", p "4", p "5", p "6", p "7", p "8", p "9"
+static const char *const status_5xx[] = {TEN("50"), TEN("51"), TEN("52"), TEN("53"), TEN("54"),
+                                         TEN("55"), TEN("56"), TEN("57"), TEN("58"), TEN("59")};
+#undef TEN
+
 static void obs_begin(struct wd_http_req *req)
 {
 	pthread_once(&instruments_once, make_instruments);
 	req->obs.start_ns = wd_monotonic_ns();
 	req->obs.method = semconv_method(req->method);
+	req->obs.version = version_literal(req->ri->http_version);
+	if (!req->obs.version)
+		req->obs.version = req->ri->http_version;
 	wd_prop_extract(req->conn, header_get, req->obs.prop);
 	struct wd_attr a[] = {WD_A_STR("http.request.method", req->obs.method),
 	                      WD_A_STR("url.scheme", "http")};
@@ -461,19 +499,27 @@ static void obs_start(struct wd_http_req *req)
 		return;
 	char name[256];
 	const char *m = strcmp(o->method, "_OTHER") ? o->method : "HTTP";
-	if (req->route)
-		snprintf(name, sizeof(name), "%s %s", m, req->route->path);
-	else
-		snprintf(name, sizeof(name), "%s", m);
+	size_t ml = strlen(m), pl = req->route ? strlen(req->route->path) : 0;
+	if (pl > sizeof(name) - ml - 2)
+		pl = sizeof(name) - ml - 2;
+	memcpy(name, m, ml);
+	if (req->route) {
+		name[ml++] = ' ';
+		memcpy(name + ml, req->route->path, pl);
+		ml += pl;
+	}
+	name[ml] = '\0';
 	/* server.address is the host the client asked for (Host without its port). */
-	char host[256] = "";
-	const char *h = mg_get_header(req->conn, "Host");
+	char host[256];
+	host[0] = '\0';
+	const char *h = header_lower(req->conn, "host");
 	if (h) {
 		size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
-		snprintf(host, sizeof(host), "%.*s", (int)(n < sizeof(host) ? n : sizeof(host) - 1),
-		         h);
+		n = strnlen(h, n < sizeof(host) ? n : sizeof(host) - 1);
+		memcpy(host, h, n);
+		host[n] = '\0';
 	}
-	const char *ua = mg_get_header(req->conn, "User-Agent");
+	const char *ua = header_lower(req->conn, "user-agent");
 	struct wd_attr a[12];
 	size_t n = 0;
 	a[n++] = WD_A_STR("http.request.method", o->method);
@@ -489,7 +535,7 @@ static void obs_start(struct wd_http_req *req)
 		a[n++] = WD_A_STR("server.address", host);
 	a[n++] = WD_A_INT("server.port", req->srv->port);
 	a[n++] = WD_A_STR("client.address", req->ri->remote_addr);
-	a[n++] = WD_A_STR("network.protocol.version", req->ri->http_version);
+	a[n++] = WD_A_STR("network.protocol.version", o->version);
 	if (ua)
 		a[n++] = WD_A_STR("user_agent.original", ua);
 	o->span = o->prop->has_parent ? wd_span_start(name, WD_SPAN_SERVER, &o->prop->parent, a, n)
@@ -511,8 +557,12 @@ static void obs_end(struct wd_http_req *req)
 	struct obs *o = &req->obs;
 	obs_start(req); /* every request has replied by now; this is only a safety net */
 	double secs = (double)(wd_monotonic_ns() - o->start_ns) / 1e9;
-	char status_text[16];
-	snprintf(status_text, sizeof(status_text), "%d", req->status);
+	char buf[16];
+	const char *status_text = buf;
+	if (req->status >= 500 && req->status <= 599)
+		status_text = status_5xx[req->status - 500];
+	else
+		snprintf(buf, sizeof(buf), "%d", req->status);
 	wd_span_set_int(o->span, "http.response.status_code", req->status);
 	/* Server spans: 5xx is an error, 4xx is the client's (semconv). */
 	if (req->status >= 500) {
@@ -547,7 +597,7 @@ static void obs_end(struct wd_http_req *req)
 	a[n++] = WD_A_STR("http.request.method", o->method);
 	a[n++] = WD_A_STR("url.scheme", "http");
 	a[n++] = WD_A_INT("http.response.status_code", req->status);
-	a[n++] = WD_A_STR("network.protocol.version", req->ri->http_version);
+	a[n++] = WD_A_STR("network.protocol.version", o->version);
 	if (req->route)
 		a[n++] = WD_A_STR("http.route", req->route->path);
 	if (req->status >= 500)

@@ -104,9 +104,17 @@ static inline void put_raw(struct wd_pb *b, const void *p, size_t n)
 
 static void put_bytes(struct wd_pb *b, unsigned field, const void *p, size_t n)
 {
-	put_tag(b, field, LEN);
-	put_varint(b, n);
-	put_raw(b, p, n);
+	/* One capacity check for tag, length and bytes: this runs for most span fields. */
+	uint64_t tag = (uint64_t)field << 3 | LEN;
+	size_t need = varint_len(tag) + varint_len(n) + n;
+	if (!grow(b, need))
+		return;
+	uint8_t *d = b->p + b->len;
+	d += varint_put(d, tag);
+	d += varint_put(d, n);
+	if (n)
+		memcpy(d, p, n);
+	b->len += need;
 }
 
 static void put_str(struct wd_pb *b, unsigned field, const char *s)
@@ -127,32 +135,46 @@ static void put_fixed32(struct wd_pb *b, unsigned field, uint32_t v)
 }
 
 /*
- * A nested message: the tag and one byte reserved for its length, which is patched at
- * the end. Most span parts are under 128 bytes; a longer one moves its content up by the
- * extra length bytes, which costs one memmove and keeps the encoding minimal.
+ * A nested message: the tag and `reserve` bytes for its length, which is patched at the
+ * end (moving the content when the length needs another number of bytes, which keeps the
+ * encoding minimal). Most span parts are under 128 bytes and reserve one; a whole span
+ * or log record is usually 128 bytes to 16 KiB and reserves two, so that only a short
+ * one moves.
  */
-static size_t open_msg(struct wd_pb *b, unsigned field)
+static size_t open_msg_r(struct wd_pb *b, unsigned field, size_t reserve)
 {
 	put_tag(b, field, LEN);
 	size_t at = b->len;
-	if (grow(b, 1))
-		b->p[b->len++] = 0;
+	if (grow(b, reserve)) {
+		memset(b->p + b->len, 0, reserve);
+		b->len += reserve;
+	}
 	return at;
+}
+
+static void close_msg_r(struct wd_pb *b, size_t at, size_t reserve)
+{
+	if (b->overflow)
+		return;
+	size_t len = b->len - at - reserve;
+	size_t vl = varint_len(len);
+	if (vl != reserve) {
+		if (vl > reserve && !grow(b, vl - reserve))
+			return;
+		memmove(b->p + at + vl, b->p + at + reserve, len);
+		b->len = b->len + vl - reserve;
+	}
+	varint_put(b->p + at, len);
+}
+
+static size_t open_msg(struct wd_pb *b, unsigned field)
+{
+	return open_msg_r(b, field, 1);
 }
 
 static void close_msg(struct wd_pb *b, size_t at)
 {
-	if (b->overflow)
-		return;
-	size_t len = b->len - at - 1;
-	size_t vl = varint_len(len);
-	if (vl > 1) {
-		if (!grow(b, vl - 1))
-			return;
-		memmove(b->p + at + vl, b->p + at + 1, len);
-		b->len += vl - 1;
-	}
-	varint_put(b->p + at, len);
+	close_msg_r(b, at, 1);
 }
 
 /* AnyValue fields (common.proto). */
@@ -193,9 +215,81 @@ static void put_any_scalar(struct wd_pb *b, enum wd_attr_type t, const struct wd
 	}
 }
 
+/* memcpy of under 128 bytes without the call: most keys and values are 4 to 32 bytes,
+ * copied as overlapping words (loads stay inside the source). */
+static inline void copy_short(uint8_t *d, const char *s, size_t n)
+{
+	uint64_t w1, w2, w3, w4;
+	uint32_t h1, h2;
+	if (n > 16 && n <= 32) {
+		memcpy(&w1, s, 8);
+		memcpy(&w2, s + 8, 8);
+		memcpy(&w3, s + n - 16, 8);
+		memcpy(&w4, s + n - 8, 8);
+		memcpy(d, &w1, 8);
+		memcpy(d + 8, &w2, 8);
+		memcpy(d + n - 16, &w3, 8);
+		memcpy(d + n - 8, &w4, 8);
+	} else if (n >= 8 && n <= 16) {
+		memcpy(&w1, s, 8);
+		memcpy(&w2, s + n - 8, 8);
+		memcpy(d, &w1, 8);
+		memcpy(d + n - 8, &w2, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&h1, s, 4);
+		memcpy(&h2, s + n - 4, 4);
+		memcpy(d, &h1, 4);
+		memcpy(d + n - 4, &h2, 4);
+	} else if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			d[i] = (uint8_t)s[i];
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
+/*
+ * The usual attribute, a short string or an integer, as KeyValue{1: key, 2: AnyValue{1:
+ * string_value or 3: int_value}} written in one piece: every length fits one byte, so
+ * the sizes are known before writing (klen and n hold the lengths). False when it does
+ * not apply.
+ */
+static bool put_attr_short(struct wd_pb *b, unsigned field, const struct wd_sattr *a)
+{
+	if (field > 15 || (a->type != WD_ATTR_STR && a->type != WD_ATTR_INT))
+		return false;
+	size_t kl = a->klen;
+	size_t vl = a->type == WD_ATTR_STR ? a->n : varint_len((uint64_t)a->v.i);
+	size_t any = (a->type == WD_ATTR_STR ? 2 : 1) + vl;
+	size_t kv = 2 + kl + 2 + any;
+	if (kv >= 128 || !grow(b, 2 + kv))
+		return false;
+	uint8_t *d = b->p + b->len;
+	*d++ = (uint8_t)(field << 3 | LEN);
+	*d++ = (uint8_t)kv;
+	*d++ = 1 << 3 | LEN;
+	*d++ = (uint8_t)kl;
+	copy_short(d, a->key, kl);
+	d += kl;
+	*d++ = 2 << 3 | LEN;
+	*d++ = (uint8_t)any;
+	if (a->type == WD_ATTR_STR) {
+		*d++ = 1 << 3 | LEN;
+		*d++ = (uint8_t)vl;
+		copy_short(d, a->v.s, vl);
+	} else {
+		*d++ = 3 << 3 | VARINT;
+		varint_put(d, (uint64_t)a->v.i);
+	}
+	b->len += 2 + kv;
+	return true;
+}
+
 /* One KeyValue as field `field` of its parent. */
 static void put_attr(struct wd_pb *b, unsigned field, const struct wd_sattr *a)
 {
+	if (put_attr_short(b, field, a))
+		return;
 	size_t kv = open_msg(b, field);
 	put_str(b, 1, a->key);
 	size_t av = open_msg(b, 2);
@@ -227,7 +321,7 @@ static void put_attrs(struct wd_pb *b, unsigned field, const struct wd_sattr *a,
 
 static void put_span(struct wd_pb *b, const struct wd_span *s)
 {
-	size_t at = open_msg(b, 2); /* ScopeSpans.spans */
+	size_t at = open_msg_r(b, 2, 2); /* ScopeSpans.spans */
 	put_bytes(b, 1, s->ctx.trace_id, 16);
 	put_bytes(b, 2, s->ctx.span_id, 8);
 	if (s->ctx.tracestate[0])
@@ -281,7 +375,7 @@ static void put_span(struct wd_pb *b, const struct wd_span *s)
 	if (s->has_parent)
 		flags |= 0x100u | (s->parent_remote ? 0x200u : 0);
 	put_fixed32(b, 16, flags);
-	close_msg(b, at);
+	close_msg_r(b, at, 2);
 }
 
 int wd_otel_encode_spans(struct wd_pb *b, struct wd_span *const *spans, size_t n)
@@ -302,7 +396,7 @@ static const uint8_t severity_number[] = {5, 9, 13, 17}; /* DEBUG, INFO, WARN, E
 
 static void put_log(struct wd_pb *b, const struct wd_lrec *r)
 {
-	size_t at = open_msg(b, 2); /* ScopeLogs.log_records */
+	size_t at = open_msg_r(b, 2, 2); /* ScopeLogs.log_records */
 	put_fixed64(b, 1, (uint64_t)r->time_ns);
 	put_tag(b, 2, VARINT);
 	put_varint(b, severity_number[r->level & 3]);
@@ -317,7 +411,7 @@ static void put_log(struct wd_pb *b, const struct wd_lrec *r)
 		put_bytes(b, 10, r->span_id, 8);
 	}
 	put_fixed64(b, 11, (uint64_t)r->observed_ns);
-	close_msg(b, at);
+	close_msg_r(b, at, 2);
 }
 
 int wd_otel_encode_logs(struct wd_pb *b, struct wd_lrec *const *recs, size_t n)

@@ -124,7 +124,7 @@ static void free_item(struct proc *p, void *it)
 	if (p->sig == WD_SIG_TRACES)
 		wd_span_release(it);
 	else
-		free(it);
+		wd_otel_lrec_release(it);
 }
 
 static void warn_drops(struct proc *p, int64_t now)

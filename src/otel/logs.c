@@ -1,5 +1,6 @@
 /* logs.c - every record of the logging core becomes an OTLP LogRecord: the sink copies it
  * into one allocation and queues it, never waiting. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,27 +10,89 @@ _Thread_local bool wd_otel_in_exporter;
 
 #define BODY_CAP (64 * 1024)
 
-/* Everything one record needs, laid out in a single block so the exporter frees it at once. */
-static struct wd_lrec *copy_record(const struct wd_log_record *rec)
+/*
+ * Records that fit a block come from a pool the exporter returns them to, like spans: a
+ * block freed on the exporter thread and malloc'ed again on a worker crosses glibc's
+ * per-thread caches every time. Larger records are malloc'ed and freed.
+ */
+#define BLOCK_BYTES 1024
+#define POOL_CAP 1024
+static struct wd_ring pool;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_make(void)
+{
+	wd_ring_init(&pool, POOL_CAP);
+}
+
+static struct wd_lrec *lrec_alloc(size_t size)
+{
+	struct wd_lrec *r = NULL;
+	if (size <= BLOCK_BYTES) {
+		pthread_once(&pool_once, pool_make);
+		r = wd_ring_pop(&pool);
+		if (!r)
+			r = xmalloc(BLOCK_BYTES);
+		r->pooled = true;
+		return r;
+	}
+	r = xmalloc(size);
+	r->pooled = false;
+	return r;
+}
+
+void wd_otel_lrec_release(struct wd_lrec *r)
+{
+	if (r && !(r->pooled && wd_ring_push(&pool, r)))
+		free(r);
+}
+
+/* Copies n bytes of text as valid UTF-8 to p; returns the end of the copy (after its NUL). */
+static char *put_text(char *p, const char *s, size_t n, size_t out, const char **at, uint32_t *len)
+{
+	wd_otel_utf8_copy(p, s, n, 0);
+	*at = p;
+	*len = (uint32_t)out;
+	return p + out + 1;
+}
+
+/* Everything one record needs, laid out in a single block so the exporter frees it at once.
+ * Lengths are measured once, in the first pass, for records of up to MAX_FIELDS fields. */
+#define MAX_FIELDS 32
+struct wd_lrec *wd_otel_log_copy(const struct wd_log_record *rec)
 {
 	size_t nattrs = rec->nfields;
 	bool named = rec->logger && rec->service && strcmp(rec->logger, rec->service);
 	if (named)
 		nattrs++;
 	size_t blen = rec->message_len < BODY_CAP ? rec->message_len : BODY_CAP;
-	size_t body_sz = wd_otel_utf8_len(rec->message, blen, 0) + 1;
-	size_t text = body_sz;
+	size_t body_out = wd_otel_utf8_len(rec->message, blen, 0);
+	size_t text = body_out + 1;
+	/* in: strlen of key and value; out: their length as valid UTF-8 */
+	size_t in[2 * MAX_FIELDS], out[2 * MAX_FIELDS];
 	for (size_t i = 0; i < rec->nfields; i++) {
 		const struct wd_log_field *f = &rec->fields[i];
-		text += wd_otel_utf8_len(f->key ? f->key : "", f->key ? strlen(f->key) : 0, 0) + 1;
-		if (f->type == WD_LF_STR && f->v.s)
-			text += wd_otel_utf8_len(f->v.s, strlen(f->v.s), 0) + 1;
+		size_t kin = f->key ? strlen(f->key) : 0;
+		size_t kout = wd_otel_utf8_len(f->key ? f->key : "", kin, 0);
+		size_t vin = 0, vout = 0;
+		if (f->type == WD_LF_STR && f->v.s) {
+			vin = strlen(f->v.s);
+			vout = wd_otel_utf8_len(f->v.s, vin, 0);
+			text += vout + 1;
+		}
+		text += kout + 1;
+		if (i < MAX_FIELDS) {
+			in[2 * i] = kin, out[2 * i] = kout;
+			in[2 * i + 1] = vin, out[2 * i + 1] = vout;
+		}
 	}
-	if (named)
-		text += strlen("logger.name") + 1 +
-		        wd_otel_utf8_len(rec->logger, strlen(rec->logger), 0) + 1;
+	size_t lin = named ? strlen(rec->logger) : 0, lout = 0;
+	if (named) {
+		lout = wd_otel_utf8_len(rec->logger, lin, 0);
+		text += strlen("logger.name") + 1 + lout + 1;
+	}
 	size_t head = sizeof(struct wd_lrec) + nattrs * sizeof(struct wd_sattr);
-	struct wd_lrec *r = xmalloc(head + text);
+	struct wd_lrec *r = lrec_alloc(head + text);
 	char *p = (char *)r + head;
 	r->time_ns = rec->time_ns;
 	r->observed_ns = wd_now_ns();
@@ -44,10 +107,9 @@ static struct wd_lrec *copy_record(const struct wd_log_record *rec)
 			r->trace_flags = cur->ctx.flags & 1;
 	}
 	r->logger = NULL;
-	wd_otel_utf8_copy(p, rec->message, blen, 0);
-	r->body = p;
-	r->body_len = strlen(p);
-	p += body_sz;
+	uint32_t body_len;
+	p = put_text(p, rec->message, blen, body_out, &r->body, &body_len);
+	r->body_len = strlen(r->body); /* a NUL inside the message ends the body */
 	r->attrs = (struct wd_sattr *)(r + 1);
 	r->nattrs = 0;
 	for (size_t i = 0; i < rec->nfields; i++) {
@@ -55,17 +117,18 @@ static struct wd_lrec *copy_record(const struct wd_log_record *rec)
 		if (!f->key)
 			continue;
 		struct wd_sattr *a = &r->attrs[r->nattrs++];
-		wd_otel_utf8_copy(p, f->key, strlen(f->key), 0);
-		a->key = p;
-		p += strlen(p) + 1;
+		size_t kin = i < MAX_FIELDS ? in[2 * i] : strlen(f->key);
+		size_t kout = i < MAX_FIELDS ? out[2 * i] : wd_otel_utf8_len(f->key, kin, 0);
+		p = put_text(p, f->key, kin, kout, &a->key, &a->klen);
 		a->n = 0;
 		switch (f->type) {
 		case WD_LF_STR:
 			a->type = WD_ATTR_STR;
 			if (f->v.s) {
-				wd_otel_utf8_copy(p, f->v.s, strlen(f->v.s), 0);
-				a->v.s = p;
-				p += strlen(p) + 1;
+				size_t vin = i < MAX_FIELDS ? in[2 * i + 1] : strlen(f->v.s);
+				size_t vout = i < MAX_FIELDS ? out[2 * i + 1]
+				                             : wd_otel_utf8_len(f->v.s, vin, 0);
+				p = put_text(p, f->v.s, vin, vout, &a->v.s, &a->n);
 			} else {
 				a->v.s = "";
 			}
@@ -78,13 +141,10 @@ static struct wd_lrec *copy_record(const struct wd_log_record *rec)
 	}
 	if (named) {
 		struct wd_sattr *a = &r->attrs[r->nattrs++];
-		strcpy(p, "logger.name");
-		a->key = p;
-		p += strlen(p) + 1;
+		static const char ln[] = "logger.name";
+		p = put_text(p, ln, sizeof(ln) - 1, sizeof(ln) - 1, &a->key, &a->klen);
 		a->type = WD_ATTR_STR;
-		a->n = 0;
-		wd_otel_utf8_copy(p, rec->logger, strlen(rec->logger), 0);
-		a->v.s = p;
+		put_text(p, rec->logger, lin, lout, &a->v.s, &a->n);
 	}
 	return r;
 }
@@ -95,9 +155,9 @@ void wd_otel_log_sink(const struct wd_log_record *rec, void *ud)
 	WD_UNUSED(ud);
 	if (wd_otel_in_exporter || !atomic_load_explicit(&wd_otel_running, memory_order_relaxed))
 		return;
-	struct wd_lrec *r = copy_record(rec);
+	struct wd_lrec *r = wd_otel_log_copy(rec);
 	if (!wd_otel_submit_log(r)) {
-		free(r);
+		wd_otel_lrec_release(r);
 		wd_otel_count_log_drop();
 	}
 }

@@ -481,8 +481,8 @@ static struct series *series_get(struct wd_instrument *inst, const unsigned char
 }
 
 /* Encodes attrs (on the stack when small) and returns their series. */
-static struct series *series_for(struct wd_instrument *inst, const struct wd_attr *attrs,
-                                 size_t nattrs)
+static struct series *series_lookup(struct wd_instrument *inst, const struct wd_attr *attrs,
+                                    size_t nattrs)
 {
 	struct sorted x[WD_METRIC_MAX_ATTRS];
 	unsigned char stack[512];
@@ -495,6 +495,127 @@ static struct series *series_for(struct wd_instrument *inst, const struct wd_att
 	struct series *s = series_get(inst, heap, kl);
 	free(heap);
 	return s;
+}
+
+/*
+ * A per-thread cache in front of series_lookup, for the measurements a core makes on
+ * every request: attribute sets whose keys and string values are all literals (text in
+ * the executable's read-only segments) are identified by their pointers and scalar
+ * values, without sorting, encoding or hashing the text. It is exact: equal pointers to
+ * read-only text are equal text, a set's series never changes once found (series are
+ * never freed, and a set sent to the overflow series stays there because the count of
+ * regular series never drops), and a miss falls back to the full lookup.
+ */
+struct fast_key {
+	uint64_t hash;
+	uint32_t n;
+	struct {
+		const char *key;
+		uint64_t v;
+		uint64_t type;
+	} a[WD_METRIC_CACHE_ATTRS];
+};
+
+struct cache_entry {
+	const struct wd_instrument *inst;
+	struct series *s;
+	struct fast_key k;
+};
+
+static _Thread_local struct cache_entry *tl_cache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static _Thread_local uint64_t cache_hits, cache_misses;
+
+/* Runs on the exiting thread: a measurement made by a later destructor of the same
+ * thread then starts a new cache instead of using the freed one. */
+static void cache_free(void *p)
+{
+	free(p);
+	tl_cache = NULL;
+}
+
+static void cache_key_make(void)
+{
+	pthread_key_create(&cache_key, cache_free);
+}
+
+/* Builds the identity of a set; false when it has none (a copied string, an array, too
+ * many attributes). */
+static bool fast_key_make(const struct wd_instrument *inst, const struct wd_attr *attrs,
+                          size_t nattrs, struct fast_key *k)
+{
+	if (nattrs > WD_METRIC_CACHE_ATTRS || (nattrs && !attrs))
+		return false;
+	uint64_t h = (uint64_t)(uintptr_t)inst * 0x9E3779B97F4A7C15ull;
+	for (size_t i = 0; i < nattrs; i++) {
+		const struct wd_attr *a = &attrs[i];
+		uint64_t v;
+		if (!a->key || !wd_otel_static_str(a->key))
+			return false;
+		switch (a->type) {
+		case WD_ATTR_STR:
+			if (!a->v.s || !wd_otel_static_str(a->v.s))
+				return false;
+			v = (uint64_t)(uintptr_t)a->v.s;
+			break;
+		case WD_ATTR_BOOL: v = a->v.b; break;
+		case WD_ATTR_INT: v = (uint64_t)a->v.i; break;
+		case WD_ATTR_DOUBLE: memcpy(&v, &a->v.d, 8); break;
+		default: return false;
+		}
+		k->a[i].key = a->key;
+		k->a[i].v = v;
+		k->a[i].type = a->type;
+		h = (h ^ (uint64_t)(uintptr_t)a->key) * 0xff51afd7ed558ccdull;
+		h = (h ^ v ^ (uint64_t)a->type << 56) * 0xc4ceb9fe1a85ec53ull;
+		h ^= h >> 29;
+	}
+	k->n = (uint32_t)nattrs;
+	k->hash = h;
+	return true;
+}
+
+static bool fast_key_equal(const struct fast_key *x, const struct fast_key *y)
+{
+	if (x->hash != y->hash || x->n != y->n)
+		return false;
+	for (uint32_t i = 0; i < x->n; i++)
+		if (x->a[i].key != y->a[i].key || x->a[i].v != y->a[i].v ||
+		    x->a[i].type != y->a[i].type)
+			return false;
+	return true;
+}
+
+static struct series *series_for(struct wd_instrument *inst, const struct wd_attr *attrs,
+                                 size_t nattrs)
+{
+	struct fast_key k;
+	if (!fast_key_make(inst, attrs, nattrs, &k))
+		return series_lookup(inst, attrs, nattrs);
+	if (!tl_cache) {
+		pthread_once(&cache_once, cache_key_make);
+		tl_cache = xcalloc(WD_METRIC_CACHE_SLOTS, sizeof(*tl_cache));
+		/* Freed by the key's destructor when the thread exits. */
+		pthread_setspecific(cache_key, tl_cache);
+	}
+	struct cache_entry *e = &tl_cache[(k.hash ^ k.hash >> 32) % WD_METRIC_CACHE_SLOTS];
+	if (e->inst == inst && fast_key_equal(&e->k, &k)) {
+		cache_hits++;
+		return e->s;
+	}
+	cache_misses++;
+	struct series *s = series_lookup(inst, attrs, nattrs);
+	e->inst = inst;
+	e->s = s;
+	memcpy(&e->k, &k, offsetof(struct fast_key, a) + k.n * sizeof(k.a[0]));
+	return s;
+}
+
+void wd_metrics_cache_stats(uint64_t *hits, uint64_t *misses)
+{
+	*hits = cache_hits;
+	*misses = cache_misses;
 }
 
 /* ---- Registration -------------------------------------------------------------------- */

@@ -11,6 +11,10 @@
 #define WD_METRIC_MAX_ATTRS 32
 /* String attribute values longer than this are cut (on a UTF-8 boundary). */
 #define WD_METRIC_VALUE_MAX 2048
+/* The per-thread cache of series found by literal attribute sets: slots per thread and
+ * the most attributes a cached set may have (larger sets always take the full lookup). */
+#define WD_METRIC_CACHE_SLOTS 64
+#define WD_METRIC_CACHE_ATTRS 8
 /* Distinct instruments in the process; more are refused with an error log. */
 #define WD_METRIC_MAX_INSTRUMENTS 1024
 
@@ -100,6 +104,10 @@ size_t wd_prom_label_name(const char *key, size_t key_len, char *out, size_t out
 /* When the process started (from /proc/self/stat; the SDK's start if unreadable): the
  * start time of the cumulative points of observable counters such as process.cpu.time. */
 int64_t wd_metrics_process_start_ns(void);
+
+/* Lookups the series cache of the calling thread answered, and those it passed to the full
+ * lookup (only sets made of literals are tried): for tests. */
+void wd_metrics_cache_stats(uint64_t *hits, uint64_t *misses);
 
 /* Measurements refused so far (not finite, negative for a counter, ...), all instruments. */
 uint64_t wd_metrics_dropped(void);

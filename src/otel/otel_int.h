@@ -2,6 +2,8 @@
 #ifndef WOODCTL_OTEL_INT_H
 #define WOODCTL_OTEL_INT_H
 
+#include <stdatomic.h>
+
 #include "opentelemetry/proto/common/v1/common.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "woodctl/otel.h"
@@ -39,6 +41,24 @@ int wd_otlp_export(enum wd_otel_signal sig, const uint8_t *body, size_t len);
  */
 void wd_metrics_start(void);
 int wd_metrics_export(bool final);
+
+/*
+ * True when p points into the executable's read-only segments (string literals, const
+ * tables): such text never changes and lives as long as the process, so it may be kept by
+ * pointer and compared by pointer. False for anything else (heap, stack, writable data,
+ * shared libraries), which must be copied. Any thread; the segments are read once.
+ */
+bool wd_otel_static_str_slow(const void *p);
+/* The read-only segments as one range, once known and when they form one (rodata.c). */
+extern uintptr_t wd_otel_ro_lo;
+extern _Atomic uintptr_t wd_otel_ro_len;
+static inline bool wd_otel_static_str(const void *p)
+{
+	uintptr_t len = atomic_load_explicit(&wd_otel_ro_len, memory_order_acquire);
+	if (len)
+		return (uintptr_t)p - wd_otel_ro_lo < len;
+	return wd_otel_static_str_slow(p);
+}
 
 /* Counters the pipeline keeps about itself (for the SDK's own metrics and WARNINGs). */
 struct wd_otel_stats {

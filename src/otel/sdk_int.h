@@ -104,9 +104,9 @@ void wd_otel_utf8_copy(char *dst, const char *s, size_t n, size_t max_chars);
 
 struct wd_sattr {
 	const char *key;
-	uint32_t klen; /* strlen of the key as given (span attributes only) */
+	uint32_t klen; /* strlen(key) */
 	enum wd_attr_type type;
-	uint32_t n; /* items in an array */
+	uint32_t n; /* items in an array; strlen(v.s) of a string */
 	union {
 		const char *s;
 		bool b;
@@ -146,14 +146,16 @@ struct wd_span {
 	const char *name, *status_msg;
 	struct wd_sattr *attrs;
 	uint32_t nattrs, cap_attrs, dropped_attrs;
+	uint64_t key_filter; /* a bit per key in attrs (trace.c key_bit) */
 	struct wd_sevent *events;
 	uint32_t nevents, cap_events, dropped_events;
 	struct wd_slink *links;
 	uint32_t nlinks, cap_links, dropped_links;
-	/* Bump allocator for names, keys and values; first chunk inline. */
+	/* Bump allocator for names, keys and values; first chunk inline. Text that is a
+	 * literal (wd_otel_static_str) is not copied: attributes may point at it. */
 	char *cur, *end;
 	struct wd_arena_chunk *chunks;
-	struct wd_sattr attrs_inl[6];
+	struct wd_sattr attrs_inl[16]; /* an HTTP server span has 10 to 12 */
 	char inl[320];
 };
 
@@ -173,7 +175,14 @@ struct wd_lrec {
 	size_t body_len;
 	struct wd_sattr *attrs;
 	uint32_t nattrs;
+	bool pooled; /* a pool block: give it back with wd_otel_lrec_release */
 };
+
+/* The sink's copy of a record of the logging core (valid UTF-8, body cut at 64 KiB, a
+ * logger.name attribute when the logger is not the service), in one block; and its
+ * release, which returns blocks of the usual size to a pool. NULL is fine to release. */
+struct wd_lrec *wd_otel_log_copy(const struct wd_log_record *rec);
+void wd_otel_lrec_release(struct wd_lrec *r);
 
 /* The hooks wd_otel_init attaches to the logging core. */
 void wd_otel_log_sink(const struct wd_log_record *rec, void *ud);

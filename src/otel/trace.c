@@ -42,6 +42,7 @@ static struct wd_span *span_alloc(void)
 	s->name = s->status_msg = NULL;
 	s->attrs = s->attrs_inl;
 	s->nattrs = s->dropped_attrs = 0;
+	s->key_filter = 0;
 	s->cap_attrs = WD_ARRAY_LEN(s->attrs_inl);
 	s->events = NULL;
 	s->nevents = s->cap_events = s->dropped_events = 0;
@@ -141,34 +142,89 @@ static size_t utf8_walk(char *dst, const char *src, size_t n, size_t max_chars)
 	return o;
 }
 
+/* Whether n bytes at src are all ASCII (8 at a time, the last word overlapping). */
+static bool ascii(const char *src, size_t n)
+{
+	uint64_t high = 0, w;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 <= n; i += 8) {
+			memcpy(&w, src + i, 8);
+			high |= w;
+		}
+		memcpy(&w, src + n - 8, 8);
+		high |= w;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			high |= (unsigned char)src[i];
+	}
+	return !(high & 0x8080808080808080ULL);
+}
+
+/* Plain ASCII within the limit, the usual text, needs neither walk. */
 size_t wd_otel_utf8_len(const char *s, size_t n, size_t max_chars)
 {
+	if ((!max_chars || n <= max_chars) && ascii(s, n))
+		return n;
 	return utf8_walk(NULL, s, n, max_chars);
 }
 
 void wd_otel_utf8_copy(char *dst, const char *s, size_t n, size_t max_chars)
 {
+	if ((!max_chars || n <= max_chars) && ascii(s, n)) {
+		memcpy(dst, s, n);
+		dst[n] = '\0';
+		return;
+	}
 	dst[utf8_walk(dst, s, n, max_chars)] = '\0';
 }
 
-/* Copies text into the span's arena: valid UTF-8, at most limit code points (0: all). */
-static const char *copy_str(struct wd_span *s, const char *src, size_t limit)
+/*
+ * Literals (text in the executable's read-only segments) that are plain ASCII, with their
+ * lengths, as this thread last met them: attribute keys and many values are the same few
+ * literals on every span, and a literal never changes, so neither strlen nor the UTF-8
+ * check needs to run again. Two ways per set by address, the last met first, so that two
+ * literals of one request that share a set do not evict each other; a miss only costs
+ * the full check.
+ */
+struct lit {
+	const char *p;
+	size_t n;
+};
+#define LIT_SETS 128
+static _Thread_local struct lit lits[LIT_SETS][2];
+
+/* The known literal at p, or NULL. */
+static const struct lit *lit_find(const char *p)
 {
-	if (!src)
-		src = "";
-	size_t n = strlen(src);
-	/* Fast path: ASCII within the limit is copied as is (checked 8 bytes at a time). */
-	uint64_t high = 0;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, src + i, 8);
-		high |= w;
-	}
-	high &= 0x8080808080808080ULL;
-	for (; i < n; i++)
-		high |= (unsigned char)src[i] & 0x80;
-	if (!high && (!limit || n <= limit)) {
+	struct lit *set = lits[((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 57];
+	if (set[0].p == p)
+		return &set[0];
+	return set[1].p == p ? &set[1] : NULL;
+}
+
+static void lit_add(const char *p, size_t n)
+{
+	struct lit *set = lits[((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 57];
+	if (set[0].p != p)
+		set[1] = set[0];
+	set[0].p = p;
+	set[0].n = n;
+}
+
+/* Copies text into the span's arena: valid UTF-8, at most limit code points (0: all).
+ * n is strlen(src); *len is set to the length of the result. A literal that needs no
+ * repair is kept by pointer: it outlives the span, and the copy was most of the cost of
+ * an attribute. */
+static const char *copy_strn(struct wd_span *s, const char *src, size_t n, size_t limit,
+                             uint32_t *len)
+{
+	/* Fast path: ASCII within the limit is copied as is. */
+	if (ascii(src, n) && (!limit || n <= limit)) {
+		*len = (uint32_t)n;
+		if (wd_otel_static_str(src)) {
+			lit_add(src, n);
+			return src;
+		}
 		char *d = arena_alloc(s, n + 1);
 		memcpy(d, src, n + 1);
 		return d;
@@ -176,7 +232,26 @@ static const char *copy_str(struct wd_span *s, const char *src, size_t limit)
 	size_t out = wd_otel_utf8_len(src, n, limit);
 	char *d = arena_alloc(s, out + 1);
 	wd_otel_utf8_copy(d, src, n, limit);
+	*len = (uint32_t)out;
 	return d;
+}
+
+static const char *copy_str_len(struct wd_span *s, const char *src, size_t limit, uint32_t *len)
+{
+	if (!src)
+		src = "";
+	const struct lit *l = lit_find(src);
+	if (l && (!limit || l->n <= limit)) {
+		*len = (uint32_t)l->n;
+		return src;
+	}
+	return copy_strn(s, src, strlen(src), limit, len);
+}
+
+static const char *copy_str(struct wd_span *s, const char *src, size_t limit)
+{
+	uint32_t len;
+	return copy_str_len(s, src, limit, &len);
 }
 
 static void copy_value(struct wd_span *s, struct wd_sattr *d, const struct wd_attr *a)
@@ -185,7 +260,7 @@ static void copy_value(struct wd_span *s, struct wd_sattr *d, const struct wd_at
 	d->type = a->type;
 	d->n = 0;
 	switch (a->type) {
-	case WD_ATTR_STR: d->v.s = copy_str(s, a->v.s, lim); break;
+	case WD_ATTR_STR: d->v.s = copy_str_len(s, a->v.s, lim, &d->n); break;
 	case WD_ATTR_BOOL: d->v.b = a->v.b; break;
 	case WD_ATTR_INT: d->v.i = a->v.i; break;
 	case WD_ATTR_DOUBLE: d->v.d = a->v.d; break;
@@ -219,44 +294,71 @@ static void copy_value(struct wd_span *s, struct wd_sattr *d, const struct wd_at
 	}
 }
 
-/* Sets into an attribute list: same key replaces, past the limit is counted as dropped. */
-static void attr_put(struct wd_span *s, struct wd_sattr **list, uint32_t *n, uint32_t *cap,
-                     uint32_t *dropped, size_t limit, const struct wd_attr *a, bool inl_list)
+/* A bit that keys of equal text share, for the span's key filter. */
+static uint64_t key_bit(const char *key, size_t klen)
+{
+	unsigned c = klen ? (unsigned char)key[klen - 1] * 7u + (unsigned char)key[klen / 2] : 0;
+	return 1ull << ((klen + c) & 63);
+}
+
+/* Sets a span attribute: same key replaces, past the limit is counted as dropped. */
+static void span_attr(struct wd_span *s, const struct wd_attr *a)
 {
 	if (!a || !a->key)
 		return;
-	/* Keys are compared by length first: most differ there, and strcmp was the hot spot. */
-	size_t klen = strlen(a->key);
-	for (uint32_t i = 0; i < *n; i++) {
-		if ((*list)[i].klen == klen && !memcmp((*list)[i].key, a->key, klen)) {
-			copy_value(s, &(*list)[i], a);
-			return;
+	/* The filter holds a bit of every key set so far: a new key (the usual case) is
+	 * told from the set ones without comparing it with each. Keys are compared by
+	 * length first: most differ there. */
+	const struct lit *l = lit_find(a->key);
+	bool known = l != NULL;
+	size_t klen = known ? l->n : strlen(a->key);
+	uint64_t bit = key_bit(a->key, klen);
+	struct wd_sattr *d = NULL;
+	for (uint32_t i = 0; (s->key_filter & bit) && i < s->nattrs; i++) {
+		if (s->attrs[i].klen == klen && !memcmp(s->attrs[i].key, a->key, klen)) {
+			d = &s->attrs[i];
+			break;
 		}
 	}
-	if (*n >= limit) {
-		(*dropped)++;
+	if (!d) {
+		if (s->nattrs >= wd_oc.attr_count_limit) {
+			s->dropped_attrs++;
+			return;
+		}
+		if (s->nattrs == s->cap_attrs) {
+			uint32_t nc = s->cap_attrs * 2;
+			struct wd_sattr *nl = xmalloc(nc * sizeof(*nl));
+			memcpy(nl, s->attrs, s->nattrs * sizeof(*nl));
+			if (s->attrs != s->attrs_inl)
+				free(s->attrs);
+			s->attrs = nl;
+			s->cap_attrs = nc;
+		}
+		d = &s->attrs[s->nattrs++];
+		d->klen = (uint32_t)klen;
+		if (known)
+			d->key = a->key;
+		else
+			d->key = copy_strn(s, a->key, klen, 0, &d->klen);
+		s->key_filter |= bit;
+	}
+	/* The usual values, a literal string and an integer, without copy_value's switch. */
+	if (a->type == WD_ATTR_STR && a->v.s) {
+		const struct lit *v = lit_find(a->v.s);
+		size_t lim = wd_oc.attr_value_len_limit;
+		if (v && (!lim || v->n <= lim)) {
+			d->type = WD_ATTR_STR;
+			d->v.s = a->v.s;
+			d->n = (uint32_t)v->n;
+			return;
+		}
+	} else if (a->type == WD_ATTR_INT) {
+		d->type = WD_ATTR_INT;
+		d->v.i = a->v.i;
+		d->n = 0;
 		return;
 	}
-	if (*n == *cap) {
-		uint32_t nc = *cap ? *cap * 2 : 4;
-		struct wd_sattr *nl = xmalloc(nc * sizeof(*nl));
-		if (*n)
-			memcpy(nl, *list, *n * sizeof(*nl));
-		if (!inl_list)
-			free(*list);
-		*list = nl;
-		*cap = nc;
-	}
-	struct wd_sattr *d = &(*list)[(*n)++];
-	d->key = copy_str(s, a->key, 0);
-	d->klen = (uint32_t)klen;
 	copy_value(s, d, a);
-}
-
-static void span_attr(struct wd_span *s, const struct wd_attr *a)
-{
-	attr_put(s, &s->attrs, &s->nattrs, &s->cap_attrs, &s->dropped_attrs, wd_oc.attr_count_limit,
-	         a, s->attrs == s->attrs_inl);
 }
 
 /* An attribute list copied whole into the arena (events, links). */
@@ -275,8 +377,7 @@ static struct wd_sattr *attr_array(struct wd_span *s, const struct wd_attr *attr
 			(*dropped)++;
 			continue;
 		}
-		out[*count].key = copy_str(s, attrs[i].key, 0);
-		out[*count].klen = (uint32_t)strlen(attrs[i].key);
+		out[*count].key = copy_str_len(s, attrs[i].key, 0, &out[*count].klen);
 		copy_value(s, &out[*count], &attrs[i]);
 		(*count)++;
 	}

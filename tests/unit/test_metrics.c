@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../src/otel/metrics_int.h"
 #include "../../src/otel/otel_int.h"
@@ -194,6 +195,107 @@ TEST_T(metrics_cardinality_limit_overflows_into_one_series, 60)
 	for (size_t i = 0; i < m->n; i++)
 		total += m->pts[i].i;
 	EXPECT_INT(total, 5000); /* every measurement counted exactly once */
+	mcap_free(m);
+}
+
+/* Sets made of literals are found through the per-thread cache; the result must be the
+ * same series the full lookup finds for the same text, however it is passed. */
+TEST(metrics_literal_sets_cached_and_equal_to_copies)
+{
+	struct wd_instrument *h =
+	    wd_instrument_new(WD_HISTOGRAM, "test.cached", "s", "", false, NULL, 0);
+	struct wd_attr lit[] = {WD_A_STR("http.request.method", "GET"), WD_A_INT("code", 200)};
+	uint64_t hits0, misses0, hits, misses;
+	wd_metrics_cache_stats(&hits0, &misses0);
+	for (int i = 0; i < 3; i++)
+		wd_metric_record(h, 0.01, lit, 2);
+	wd_metrics_cache_stats(&hits, &misses);
+	EXPECT_INT(misses - misses0, 1);
+	EXPECT_INT(hits - hits0, 2);
+	/* The same text from writable memory: not cached, but the same series. */
+	char key[32], val[8];
+	strcpy(key, "http.request.method");
+	strcpy(val, "GET");
+	struct wd_attr copy[] = {WD_A_INT("code", 200), WD_A_STR(key, val)};
+	wd_metric_record(h, 0.02, copy, 2);
+	wd_metrics_cache_stats(&hits, &misses);
+	EXPECT_INT(hits - hits0, 2);
+	/* The buffer reused for other text is another set, never a stale cached one. */
+	strcpy(val, "PUT");
+	wd_metric_record(h, 0.03, copy, 2);
+	/* Another integer value is another set. */
+	struct wd_attr other[] = {WD_A_STR("http.request.method", "GET"), WD_A_INT("code", 404)};
+	wd_metric_record(h, 0.04, other, 2);
+	wd_metric_record(h, 0.04, other, 2);
+	struct mcap *m = mcap_collect(WD_READER_PROM, "test.cached");
+	ASSERT_TRUE(m->found);
+	EXPECT_INT(m->n, 3);
+	struct mcap_pt *p = mcap_find(m, "code=200,http.request.method=GET");
+	ASSERT_TRUE(p != NULL);
+	EXPECT_INT(p->count, 4);
+	EXPECT_DBL(p->sum, 0.05);
+	p = mcap_find(m, "code=200,http.request.method=PUT");
+	ASSERT_TRUE(p != NULL);
+	EXPECT_INT(p->count, 1);
+	p = mcap_find(m, "code=404,http.request.method=GET");
+	ASSERT_TRUE(p != NULL);
+	EXPECT_INT(p->count, 2);
+	mcap_free(m);
+}
+
+/* Each thread has its own cache: measurements from many threads on cached sets all land. */
+static struct wd_instrument *cached_counter;
+static void *add_cached(void *ud)
+{
+	(void)ud;
+	struct wd_attr a[] = {WD_A_STR("k", "v"), WD_A_BOOL("b", true)};
+	for (int i = 0; i < 1000; i++)
+		wd_metric_add(cached_counter, 1, a, 2);
+	return NULL;
+}
+
+TEST(metrics_cached_sets_from_many_threads)
+{
+	cached_counter = wd_instrument_new(WD_COUNTER, "test.cached.mt", "", "", true, NULL, 0);
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		ASSERT_TRUE(pthread_create(&t[i], NULL, add_cached, NULL) == 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	struct mcap *m = mcap_collect(WD_READER_PROM, "test.cached.mt");
+	ASSERT_TRUE(m->found);
+	EXPECT_INT(m->n, 1);
+	EXPECT_INT(m->pts[0].i, 4000);
+	mcap_free(m);
+}
+
+/* A cached set past the cardinality limit stays in the overflow series, and one found
+ * before the limit keeps its own series, exactly as without the cache. */
+TEST_T(metrics_cache_keeps_the_cardinality_rule, 60)
+{
+	struct wd_instrument *c =
+	    wd_instrument_new(WD_COUNTER, "test.card.cached", "", "", true, NULL, 0);
+	struct wd_attr early[] = {WD_A_STR("route", "/early")};
+	wd_metric_add(c, 1, early, 1);
+	for (int i = 0; i < 2100; i++) {
+		struct wd_attr a[] = {WD_A_INT("n", i)};
+		wd_metric_add(c, 1, a, 1);
+	}
+	struct wd_attr late[] = {WD_A_STR("route", "/late")};
+	for (int i = 0; i < 3; i++) {
+		wd_metric_add(c, 1, late, 1);
+		wd_metric_add(c, 10, early, 1);
+	}
+	struct mcap *m = mcap_collect(WD_READER_PROM, "test.card.cached");
+	ASSERT_TRUE(m->found);
+	EXPECT_INT(m->n, WD_METRIC_CARDINALITY_LIMIT);
+	struct mcap_pt *p = mcap_find(m, "route=/early");
+	ASSERT_TRUE(p != NULL);
+	EXPECT_INT(p->i, 31);
+	EXPECT_TRUE(mcap_find(m, "route=/late") == NULL);
+	struct mcap_pt *o = mcap_find(m, "otel.metric.overflow=true");
+	ASSERT_TRUE(o != NULL);
+	EXPECT_INT(o->i, 2100 - 1998 + 3);
 	mcap_free(m);
 }
 

@@ -314,6 +314,18 @@ TEST(utf8_repair_and_truncation)
 	EXPECT_STR(out, "\xc3\xa9\xc3\xa9");
 	wd_otel_utf8_copy(out, "\xe2\x82", 2, 0); /* truncated sequence */
 	EXPECT_STR(out, "\xef\xbf\xbd\xef\xbf\xbd");
+	/* Plain ASCII takes a shorter way; the limit and an invalid byte past the first
+	 * eight (the words it checks overlap at the end) still count. */
+	EXPECT_INT(wd_otel_utf8_len("abcdefghij", 10, 0), 10);
+	EXPECT_INT(wd_otel_utf8_len("abcdefghij", 10, 10), 10);
+	EXPECT_INT(wd_otel_utf8_len("abcdefghij", 10, 4), 4);
+	wd_otel_utf8_copy(out, "abcdefghij", 10, 4);
+	EXPECT_STR(out, "abcd");
+	wd_otel_utf8_copy(out, "abcdefghi\xff", 10, 0);
+	EXPECT_STR(out, "abcdefghi\xef\xbf\xbd");
+	EXPECT_INT(wd_otel_utf8_len("abcdefghi\xff", 10, 0), 12);
+	wd_otel_utf8_copy(out, "abc", 2, 0); /* n, not the terminator, ends the text */
+	EXPECT_STR(out, "ab");
 }
 
 /* Spans with the SDK marked running but nothing exported: inspects the recorded data. */
@@ -533,6 +545,208 @@ TEST(span_encoding_reads_back)
 	wd_pb_release(&b);
 	wd_span_release(s);
 	wd_span_release(c);
+}
+
+static const char rodata_text[] = "read-only";
+static char data_text[] = "writable";
+
+TEST(static_str_tells_literals_from_writable_text)
+{
+	char stack[8] = "stack";
+	char *heap = xstrdup("heap");
+	EXPECT_TRUE(wd_otel_static_str("a literal"));
+	EXPECT_TRUE(wd_otel_static_str(rodata_text));
+	EXPECT_TRUE(!wd_otel_static_str(data_text));
+	EXPECT_TRUE(!wd_otel_static_str(stack));
+	EXPECT_TRUE(!wd_otel_static_str(heap));
+	EXPECT_TRUE(!wd_otel_static_str(NULL));
+	EXPECT_TRUE(wd_otel_static_str_slow("a literal"));
+	EXPECT_TRUE(!wd_otel_static_str_slow(heap));
+	free(heap);
+}
+
+TEST(span_keeps_literals_and_copies_the_rest)
+{
+	static const char *const lim[] = {"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "6", NULL};
+	fake_running(lim);
+	char buf[16];
+	strcpy(buf, "mutable");
+	struct wd_attr a[] = {WD_A_STR("url.scheme", "http"), WD_A_STR("buf", buf),
+	                      WD_A_STR("long", "abcdefgh"), WD_A_STR("bad", "ok\xff"),
+	                      WD_A_STR("data", data_text)};
+	for (int round = 0; round < 2; round++) {
+		/* The second round meets the literals again: the thread knows them by then. */
+		struct wd_span *s = wd_span_start_root("lit", WD_SPAN_SERVER, a, 5);
+		ASSERT_TRUE(s->nattrs == 5);
+		EXPECT_TRUE(s->attrs[0].key == a[0].key);
+		EXPECT_TRUE(s->attrs[0].v.s == a[0].v.s);
+		EXPECT_TRUE(s->attrs[1].v.s != buf);
+		EXPECT_STR(s->attrs[2].v.s, "abcdef"); /* a literal is cut like any text */
+		EXPECT_STR(s->attrs[3].v.s, "ok\xef\xbf\xbd");
+		EXPECT_TRUE(s->attrs[4].v.s != data_text);
+		strcpy(buf, "changed");
+		data_text[0] = 'W';
+		EXPECT_STR(s->attrs[1].v.s, round ? "change" : "mutabl");
+		EXPECT_STR(s->attrs[4].v.s, round ? "Writab" : "writab");
+		strcpy(buf, "changed");
+		wd_span_release(s);
+	}
+}
+
+TEST(span_attribute_keys_replace_past_the_inline_list)
+{
+	static const char *const none[] = {NULL};
+	fake_running(none);
+	struct wd_span *s = wd_span_start_root("many", WD_SPAN_INTERNAL, NULL, 0);
+	char key[16];
+	for (int i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "key.%d", i);
+		wd_span_set_int(s, key, i);
+	}
+	/* The same keys again, from other memory and as literals: replaced, not added. */
+	for (int i = 0; i < 40; i += 3) {
+		snprintf(key, sizeof(key), "key.%d", i);
+		wd_span_set_int(s, key, 1000 + i);
+	}
+	wd_span_set_str(s, "key.1", "literal");
+	wd_span_set_str(s, "key.1", "again");
+	ASSERT_TRUE(s->nattrs == 40);
+	for (int i = 0; i < 40; i++) {
+		snprintf(key, sizeof(key), "key.%d", i);
+		EXPECT_STR(s->attrs[i].key, key);
+		if (i == 1)
+			EXPECT_STR(s->attrs[i].v.s, "again");
+		else
+			EXPECT_INT(s->attrs[i].v.i, i % 3 ? i : 1000 + i);
+	}
+	wd_span_release(s);
+}
+
+/* The encoder writes some messages in one piece and reserves two length bytes for spans:
+ * protobuf-c, which packs canonically (minimal lengths, field order), must re-pack what
+ * it decodes of ours to the very same bytes, for every size class of span and attribute. */
+TEST(span_encoding_is_canonical)
+{
+	static const char *const none[] = {NULL};
+	fake_running(none);
+	wd_otel_resource_build("enc");
+	wd_otel_encode_init();
+	char *big = xmalloc(20001), v127[128], v128[129];
+	memset(big, 'b', 20000);
+	big[20000] = '\0';
+	/* A KeyValue of a one-byte key and a string of n bytes is 7 + n bytes long: 127 is
+	 * the longest written in one piece, 128 the shortest written the general way. */
+	memset(v127, 'x', 120);
+	v127[120] = '\0';
+	memset(v128, 'y', 121);
+	v128[121] = '\0';
+	struct wd_attr a[] = {WD_A_STR("k", v127), WD_A_STR("l", v128), WD_A_INT("neg", -1),
+	                      WD_A_INT("small", 5), WD_A_INT("max", INT64_MAX),
+	                      WD_A_STR("short", "v"), WD_A_DBL("d", 2.5), WD_A_BOOL("t", true),
+	                      /* keys and values of 8, 16, 17 and 32 bytes */
+	                      WD_A_STR("key.of.16.bytes.", "12345678"),
+	                      WD_A_STR("key.of.17.bytes..", "0123456789abcdef0"),
+	                      WD_A_STR("key8....", "0123456789abcdef0123456789abcdef"),
+	                      WD_A_STR("a.key.of.32.bytes...............", "0123456789abcdef")};
+	struct wd_span *sp[4];
+	sp[0] = wd_span_start_root("s", WD_SPAN_INTERNAL, NULL, 0); /* under 128 bytes */
+	sp[1] = wd_span_start_root("medium", WD_SPAN_SERVER, a, WD_ARRAY_LEN(a));
+	struct wd_attr huge[] = {WD_A_STR("big", big)};
+	sp[2] = wd_span_start_root("huge", WD_SPAN_CLIENT, huge, 1); /* over 16 KiB */
+	sp[3] = wd_span_start("child", WD_SPAN_CONSUMER, wd_span_context(sp[1]), a + 2, 4);
+	for (int i = 0; i < 4; i++)
+		sp[i]->end_ns = sp[i]->start_ns + 1000 * (i + 1);
+	struct wd_pb b = {0};
+	ASSERT_TRUE(wd_otel_encode_spans(&b, sp, 4) == 0);
+	Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest *m =
+	    opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
+	        NULL, b.len, b.p);
+	ASSERT_TRUE(m != NULL);
+	ASSERT_TRUE(m->n_resource_spans == 1 && m->resource_spans[0]->n_scope_spans == 1);
+	Opentelemetry__Proto__Trace__V1__ScopeSpans *ss = m->resource_spans[0]->scope_spans[0];
+	ASSERT_TRUE(ss->n_spans == 4);
+	EXPECT_STR(ss->spans[0]->name, "s");
+	ASSERT_TRUE(ss->spans[1]->n_attributes == WD_ARRAY_LEN(a));
+	EXPECT_STR(ss->spans[1]->attributes[0]->value->string_value, v127);
+	EXPECT_STR(ss->spans[1]->attributes[1]->value->string_value, v128);
+	EXPECT_INT(ss->spans[1]->attributes[2]->value->int_value, -1);
+	EXPECT_INT(ss->spans[1]->attributes[4]->value->int_value, INT64_MAX);
+	for (size_t i = 8; i < WD_ARRAY_LEN(a); i++) {
+		EXPECT_STR(ss->spans[1]->attributes[i]->key, a[i].key);
+		EXPECT_STR(ss->spans[1]->attributes[i]->value->string_value, a[i].v.s);
+	}
+	EXPECT_INT(strlen(ss->spans[2]->attributes[0]->value->string_value), 20000);
+	EXPECT_INT(ss->spans[3]->n_attributes, 4);
+	size_t n =
+	    opentelemetry__proto__collector__trace__v1__export_trace_service_request__get_packed_size(
+	        m);
+	uint8_t *again = xmalloc(n);
+	opentelemetry__proto__collector__trace__v1__export_trace_service_request__pack(m, again);
+	EXPECT_INT(n, b.len);
+	EXPECT_TRUE(n == b.len && !memcmp(again, b.p, n));
+	free(again);
+	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+	    m, NULL);
+	wd_pb_release(&b);
+	for (int i = 0; i < 4; i++)
+		wd_span_release(sp[i]);
+	free(big);
+}
+
+TEST(log_copy_fields_lengths_and_pool)
+{
+	/* 40 fields: past the 32 whose lengths the copy keeps from its first pass. */
+	struct wd_log_field f[40];
+	char keys[40][16], vals[40][16];
+	for (int i = 0; i < 40; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		snprintf(vals[i], sizeof(vals[i]), i == 35 ? "bad\xff%d" : "v%d", i);
+		f[i] = i % 4 == 3 ? WD_LF_I(keys[i], i) : WD_LF_S(keys[i], vals[i]);
+	}
+	static const char msg[] = "line\xc3 one\0hidden";
+	struct wd_log_record rec = {.level = WD_LOG_INFO,
+	                            .service = "svc",
+	                            .logger = "http",
+	                            .message = msg,
+	                            .message_len = sizeof(msg) - 1,
+	                            .fields = f,
+	                            .nfields = 40};
+	struct wd_lrec *r = wd_otel_log_copy(&rec);
+	ASSERT_TRUE(r != NULL);
+	EXPECT_STR(r->body, "line\xef\xbf\xbd one");
+	EXPECT_INT(r->body_len, strlen("line\xef\xbf\xbd one"));
+	ASSERT_TRUE(r->nattrs == 41);
+	for (int i = 0; i < 40; i++) {
+		EXPECT_STR(r->attrs[i].key, keys[i]);
+		EXPECT_INT(r->attrs[i].klen, strlen(keys[i]));
+		if (i % 4 == 3) {
+			EXPECT_INT(r->attrs[i].v.i, i);
+			continue;
+		}
+		EXPECT_STR(r->attrs[i].v.s, i == 35 ? "bad\xef\xbf\xbd"
+		                                      "35"
+		                                    : vals[i]);
+		EXPECT_INT(r->attrs[i].n, strlen(r->attrs[i].v.s));
+	}
+	EXPECT_STR(r->attrs[40].key, "logger.name");
+	EXPECT_STR(r->attrs[40].v.s, "http");
+	EXPECT_INT(r->attrs[40].n, 4);
+	EXPECT_TRUE(!r->pooled); /* over a block: malloc'ed */
+	wd_otel_lrec_release(r);
+	/* A small record takes a block; released, it is the one the next record gets. */
+	rec.nfields = 2;
+	struct wd_lrec *a = wd_otel_log_copy(&rec);
+	EXPECT_TRUE(a->pooled);
+	EXPECT_STR(a->attrs[1].v.s, "v1");
+	wd_otel_lrec_release(a);
+	rec.nfields = 1;
+	struct wd_lrec *b = wd_otel_log_copy(&rec);
+	EXPECT_TRUE(b == a);
+	ASSERT_TRUE(b->nattrs == 2);
+	EXPECT_STR(b->attrs[0].v.s, "v0");
+	EXPECT_STR(b->attrs[1].key, "logger.name");
+	wd_otel_lrec_release(b);
+	wd_otel_lrec_release(NULL);
 }
 
 TEST(event_and_link_limits)
