@@ -72,7 +72,9 @@ for f in traces metrics logs; do
 	done
 done
 # One trace: process orders (CONSUMER, linked to customer's send orders) -> POST /orders
-# (SERVER, in order) -> INSERT orders (CLIENT, in order).
+# (SERVER, in order) -> INSERT orders (CLIENT, in order). When several orders were waiting,
+# ordercheck sent them as one batch: the same shape with POST /orders/batch, and the batch's
+# span links to every message's send span.
 node - "$tel/traces.jsonl" <<'JS' || fail "trace shape not as expected"
 const fs = require('fs');
 const spans = [];
@@ -91,7 +93,8 @@ let good = 0;
 for (const p of proc) {
   const link = (p.links || []).find((l) => byId.get(l.spanId)?.name === 'send orders');
   if (!link || link.traceId === p.traceId) continue;
-  const server = spans.find((s) => s.svc === 'order' && s.name === 'POST /orders' &&
+  const server = spans.find((s) => s.svc === 'order' &&
+    (s.name === 'POST /orders' || s.name === 'POST /orders/batch') &&
     s.traceId === p.traceId && byId.get(s.parentSpanId)?.traceId === p.traceId);
   if (!server) continue;
   const insert = spans.find((s) => s.svc === 'order' && s.parentSpanId === server.spanId &&
