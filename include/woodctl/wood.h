@@ -23,9 +23,10 @@
 	         "probability of a simulated failure per operation (0 = never, 1 = always)")
 
 /* INTERVAL_SECONDS: the producers' and the worker's pace; fractions make load generators. */
-#define WOOD_CFG_INTERVAL(var)                                          \
-	WD_CFG_DUS("INTERVAL_SECONDS", "60", 1000, 0.01, 86400000, var, \
-	           "pause between iterations, in seconds (fractions allowed)")
+#define WOOD_CFG_INTERVAL(var)                                                               \
+	WD_CFG_DUS("INTERVAL_SECONDS", "60", 1000, 0.01, 86400000, var,                      \
+	           "time between iterations, in seconds (fractions allowed, down to 10 us; " \
+	           "customer and supplier keep it as an average pace)")
 
 /* Wood types and order statuses: lower-case on the wire, upper-case labels in PostgreSQL's
  * enum types (seed-spec §2.1, §4.9). The order of each list is the seed's declaration order. */
