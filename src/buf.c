@@ -105,9 +105,9 @@ char *wd_buf_detach(struct wd_buf *b, size_t *len)
 	return p;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t wd_utf8_seq(const void *p, size_t n)
 {
+	const unsigned char *s = p;
 	unsigned c = s[0];
 	size_t len;
 	unsigned min;
@@ -164,7 +164,7 @@ int wd_buf_json_str(struct wd_buf *b, const char *str, size_t n)
 			snprintf(hex, sizeof(hex), "\\u%04x", c);
 			esc = hex;
 		} else if (c >= 0x80) {
-			ulen = utf8_len(s + i, n - i);
+			ulen = wd_utf8_seq(s + i, n - i);
 			if (!ulen) {
 				esc = "\xef\xbf\xbd"; /* U+FFFD for each invalid byte */
 				ulen = 1;

@@ -39,4 +39,9 @@ char *wd_buf_detach(struct wd_buf *b, size_t *len);
  */
 int wd_buf_json_str(struct wd_buf *b, const char *s, size_t n);
 
+/* The length (1 to 4) of the valid UTF-8 sequence at p, of which n bytes are available, or
+ * 0 when it is not valid: overlong forms, surrogates and code points past U+10FFFF are
+ * not. n must be at least 1. The one UTF-8 check of the project. */
+size_t wd_utf8_seq(const void *p, size_t n);
+
 #endif

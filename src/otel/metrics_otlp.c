@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "woodctl/buf.h"
 #include "metrics_int.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "otel_int.h"
@@ -40,37 +41,6 @@ uint64_t wd_metrics_points_exported(void)
 
 /* ---- UTF-8 ---------------------------------------------------------------------------- */
 
-/* The length of the valid UTF-8 sequence at s (n bytes available), 0 when invalid:
- * overlong forms, surrogates and code points past U+10FFFF are invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2, cp = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3, cp = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
-		return 0;
-	if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))
-		return 0;
-	return len;
-}
-
 bool wd_metrics_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -79,7 +49,7 @@ bool wd_metrics_utf8_valid(const char *s, size_t n)
 			l = 1;
 			continue;
 		}
-		if (!(l = utf8_seq(p + i, n - i)))
+		if (!(l = wd_utf8_seq(p + i, n - i)))
 			return false;
 	}
 	return true;
@@ -90,7 +60,7 @@ void wd_metrics_utf8(struct wd_buf *out, const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run = 0;
 	while (i < n) {
-		size_t l = utf8_seq(p + i, n - i);
+		size_t l = wd_utf8_seq(p + i, n - i);
 		if (l) {
 			i += l;
 			continue;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "woodctl/buf.h"
 #include "sdk_int.h"
 
 #define EVENT_LIMIT 128
@@ -89,35 +90,6 @@ static void *arena_alloc(struct wd_span *s, size_t n)
 
 /* ---- UTF-8: every string on the wire must be valid, or backends reject the batch ---- */
 
-/* Length of the valid sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t len;
-	uint32_t cp;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 static size_t utf8_walk(char *dst, const char *src, size_t n, size_t max_chars)
 {
 	const unsigned char *s = (const unsigned char *)src;
@@ -125,7 +97,7 @@ static size_t utf8_walk(char *dst, const char *src, size_t n, size_t max_chars)
 	for (size_t i = 0; i < n;) {
 		if (max_chars && chars == max_chars)
 			break;
-		size_t l = utf8_seq(s + i, n - i);
+		size_t l = wd_utf8_seq(s + i, n - i);
 		if (l) {
 			if (dst)
 				memcpy(dst + o, s + i, l);
