@@ -17,10 +17,7 @@ OTEL_SERVICE_NAME=checker timeout 90 "$KDRV" consume bx g -n 40 --batch 100 --fa
 	--fail-match 'm-5' >"$out"
 cat "$out"
 grep -q '^batch n=' "$out"
-for j in "$RX"/*.json; do
-	n=$(basename "$j" .json)
-	grep -q '"url":"/v1/traces"' "$j" && decode traces "$n"
-done >"$WD_TEST_TMP/decoded"
+decode_all traces >"$WD_TEST_TMP/decoded"
 node - "$WD_TEST_TMP/decoded" <<'JS'
 const fs = require('fs');
 const docs = fs.readFileSync(process.argv[2], 'utf8').split(/\n(?=\{)/).filter(s => s.trim()).map(JSON.parse);

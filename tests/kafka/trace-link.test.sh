@@ -20,10 +20,7 @@ cat "$out"
 tp=$(grep -o 'h:traceparent=[^ ]*' "$out" | head -1 | cut -d= -f2)
 [[ $tp =~ ^00-[0-9a-f]{32}-[0-9a-f]{16}-01$ ]]
 # Every trace request, decoded, into one list of spans with their service names.
-for j in "$RX"/*.json; do
-	n=$(basename "$j" .json)
-	grep -q '"url":"/v1/traces"' "$j" && decode traces "$n"
-done >"$WD_TEST_TMP/decoded"
+decode_all traces >"$WD_TEST_TMP/decoded"
 node - "$WD_TEST_TMP/decoded" "$tp" <<'JS'
 const fs = require('fs');
 const [file, tp] = process.argv.slice(2);

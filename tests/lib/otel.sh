@@ -45,6 +45,17 @@ decode() {
 	$DECODE "$1" "$RX/$2.body" $z
 }
 
+# decode_all SIGNAL: the decoded JSON of every SIGNAL request the receiver got so far, one
+# document after another; fails when one does not decode.
+decode_all() {
+	local m
+	for m in "$RX"/*.json; do
+		[ -e "$m" ] || continue
+		grep -q "\"url\":\"/v1/$1\"" "$m" || continue
+		decode "$1" "$(basename "$m" .json)" || return 1
+	done
+}
+
 # wait_requests N [SECONDS]: waits until the receiver has N requests.
 wait_requests() {
 	for _ in $(seq $((${2:-10} * 20))); do

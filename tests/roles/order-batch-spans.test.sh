@@ -24,12 +24,7 @@ failed=$(jq '[.results[] | select(.status == 500)] | length' <<<"$OUT")
 created=$(jq '[.results[] | select(.status == 201)] | length' <<<"$OUT")
 [ "$failed" -gt 0 ] && [ "$created" -gt 0 ] || fail "$LAST: $failed failed, $created created"
 for _ in $(seq 100); do
-	: >"$WD_TEST_TMP/traces.json"
-	for m in "$RX"/*.json; do
-		[ -e "$m" ] || continue
-		n=$(basename "$m" .json)
-		grep -q '"url":"/v1/traces"' "$m" && decode traces "$n" >>"$WD_TEST_TMP/traces.json"
-	done
+	decode_all traces >"$WD_TEST_TMP/traces.json"
 	grep -q 'POST /orders/batch' "$WD_TEST_TMP/traces.json" && grep -q 'UPDATE idempotency_keys' "$WD_TEST_TMP/traces.json" && break
 	sleep 0.1
 done
