@@ -253,8 +253,7 @@ struct wd_db_conn {
 	struct wd_db *db;
 	PGconn *pg;
 	bool busy;
-	bool broken;  /* found unusable during a call: closed at release */
-	bool planned; /* the current call is not to be prepared (wd_db_conn_query_planned) */
+	bool broken; /* found unusable during a call: closed at release */
 	struct stmt stmts[STMT_CACHE];
 	int nstmts;
 };
@@ -757,7 +756,7 @@ static const char *stmt_name(struct wd_db_conn *c, const char *sql, bool *prepar
  * protocol) and waits for its result. This is where a statement meets the server.
  */
 static int send_wait(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
-                     struct db_call *call)
+                     bool planned, struct db_call *call)
 {
 	struct wd_db *db = c->db;
 	PGconn *pg = c->pg;
@@ -772,7 +771,7 @@ static int send_wait(struct wd_db_conn *c, const char *sql, int nparams, const c
 			goto conn_failed;
 	} else {
 		bool prepared = false;
-		const char *name = c->planned ? NULL : stmt_name(c, sql, &prepared);
+		const char *name = planned ? NULL : stmt_name(c, sql, &prepared);
 		if (name && !prepared) {
 			if (!PQsendPrepare(pg, name, sql, nparams, NULL))
 				goto conn_failed;
@@ -849,11 +848,11 @@ conn_failed : {
 
 /* The instrumentation seam: every statement of this core passes here exactly once. */
 static int run_call(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
-                    PGresult **out)
+                    bool planned, PGresult **out)
 {
 	struct db_call call = {.db = c->db, .sql = sql};
 	db_call_begin(&call);
-	int rc = send_wait(c, sql, nparams, params, &call);
+	int rc = send_wait(c, sql, nparams, params, planned, &call);
 	call.rc = rc;
 	db_call_end(&call);
 	if (rc) {
@@ -889,8 +888,9 @@ static int call_refused(struct wd_db *db, const char *sql, int rc)
 	return rc;
 }
 
-int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
-                     struct wd_db_result **out)
+/* wd_db_conn_query and wd_db_conn_query_planned: planned says not to prepare. */
+static int conn_query(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
+                      bool planned, struct wd_db_result **out)
 {
 	if (out)
 		*out = NULL;
@@ -899,7 +899,7 @@ int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams, const c
 	if (!c->pg || c->broken)
 		return set_error(WD_EUNAVAIL, NULL, "connection lost earlier in this transaction");
 	PGresult *r = NULL;
-	int rc = run_call(c, sql, nparams, params, out ? &r : NULL);
+	int rc = run_call(c, sql, nparams, params, planned, out ? &r : NULL);
 	if (!rc && out) {
 		*out = xmalloc(sizeof(**out));
 		(*out)->pg = r;
@@ -907,15 +907,16 @@ int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams, const c
 	return rc;
 }
 
+int wd_db_conn_query(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
+                     struct wd_db_result **out)
+{
+	return conn_query(c, sql, nparams, params, false, out);
+}
+
 int wd_db_conn_query_planned(struct wd_db_conn *c, const char *sql, int nparams,
                              const char *const *params, struct wd_db_result **out)
 {
-	if (c)
-		c->planned = true;
-	int rc = wd_db_conn_query(c, sql, nparams, params, out);
-	if (c)
-		c->planned = false;
-	return rc;
+	return conn_query(c, sql, nparams, params, true, out);
 }
 
 int wd_db_conn_exec(struct wd_db_conn *c, const char *sql, int nparams, const char *const *params,
@@ -960,7 +961,7 @@ int db_conn_script(struct wd_db_conn *c, const char *sql)
 {
 	if (!c->pg || c->broken)
 		return set_error(WD_EUNAVAIL, NULL, "connection lost");
-	return run_call(c, sql, -1, NULL, NULL);
+	return run_call(c, sql, -1, NULL, false, NULL);
 }
 
 int wd_db_ping(struct wd_db *db)
