@@ -66,6 +66,7 @@ struct wd_kafka_consumer {
 	rd_kafka_message_t **brkm;
 	struct wd_kafka_msg *bmsg;
 	enum wd_kafka_result *bres;
+	bool *bleft; /* left unfinished (stop, revoke): nothing after it on its partition */
 	char *bbuf;
 	size_t bcap;
 };
@@ -238,6 +239,7 @@ int wd_kafka_consumer_new(const struct wd_kafka_consumer_opts *o, struct wd_kafk
 		c->brkm = xcalloc(c->batch_max, sizeof(*c->brkm));
 		c->bmsg = xcalloc(c->batch_max, sizeof(*c->bmsg));
 		c->bres = xcalloc(c->batch_max, sizeof(*c->bres));
+		c->bleft = xcalloc(c->batch_max, sizeof(*c->bleft));
 	}
 	c->max_retries = o->max_retries >= 0 ? o->max_retries : (int)wd_kafka_max_retries_cfg;
 	c->backoff_ms = o->retry_backoff_ms > 0 ? o->retry_backoff_ms : wd_kafka_backoff_ms_cfg;
@@ -501,6 +503,15 @@ static const char *header_get(void *carrier, const char *key)
 	return hc->copies[hc->n++] = xstrndup(val, sz);
 }
 
+/* The creation context (and baggage) a producer put into the message's headers. */
+static void extract_context(const rd_kafka_message_t *rkm, struct wd_prop_context *pc)
+{
+	struct header_carrier hc = {.m = rkm};
+	wd_prop_extract(&hc, header_get, pc);
+	for (int i = 0; i < hc.n; i++)
+		free(hc.copies[i]);
+}
+
 /*
  * The CONSUMER span "process {topic}" starts a new trace and LINKS to the message's
  * creation context (the producer's span, from the headers) rather than being its child:
@@ -513,11 +524,8 @@ static struct wd_span *process_span_start(struct wd_kafka_consumer *c,
                                           const rd_kafka_message_t *rkm,
                                           const struct wd_kafka_msg *m)
 {
-	struct header_carrier hc = {.m = rkm};
 	struct wd_prop_context pc;
-	wd_prop_extract(&hc, header_get, &pc);
-	for (int i = 0; i < hc.n; i++)
-		free(hc.copies[i]);
+	extract_context(rkm, &pc);
 	char part[16], name[300];
 	snprintf(part, sizeof(part), "%d", (int)m->partition);
 	snprintf(name, sizeof(name), "process %s", m->topic);
@@ -683,11 +691,8 @@ static struct wd_span *batch_span_start(struct wd_kafka_consumer *c, size_t n)
 	a[na++] = WD_A_STR("server.address", c->server_address);
 	struct wd_span *span = wd_span_start_root(name, WD_SPAN_CONSUMER, a, na);
 	for (size_t i = 0; i < n; i++) {
-		struct header_carrier hc = {.m = c->brkm[i]};
 		struct wd_prop_context pc;
-		wd_prop_extract(&hc, header_get, &pc);
-		for (int k = 0; k < hc.n; k++)
-			free(hc.copies[k]);
+		extract_context(c->brkm[i], &pc);
 		if (pc.has_parent)
 			wd_span_add_link(span, &pc.parent, NULL, 0);
 	}
@@ -770,7 +775,8 @@ static void dispatch_batch(struct wd_kafka_consumer *c, size_t n)
 	struct wd_span *prev = wd_span_activate(span);
 	c->batch(c->bmsg, n, c->bres, c->ud);
 	wd_span_deactivate(prev);
-	bool *left = xcalloc(n, sizeof(*left));
+	bool *left = c->bleft;
+	memset(left, 0, n * sizeof(*left));
 	size_t finished = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (left_behind(c, left, i)) {
@@ -789,7 +795,6 @@ static void dispatch_batch(struct wd_kafka_consumer *c, size_t n)
 			left[i] = true;
 		}
 	}
-	free(left);
 	if (finished < n)
 		wd_span_set_int(span, "woodctl.kafka.batch.unfinished", (int64_t)(n - finished));
 	struct wd_attr ma[] = {WD_A_STR("messaging.system", "kafka"),
@@ -939,6 +944,7 @@ void wd_kafka_consumer_free(struct wd_kafka_consumer *c)
 	free(c->brkm);
 	free(c->bmsg);
 	free(c->bres);
+	free(c->bleft);
 	free(c->bbuf);
 	free(c);
 }
