@@ -91,11 +91,15 @@ links: $(B)/woodctl
 static: build/static/woodctl
 
 # The static binary links every object of the development flavour plus the stubs for
-# the two libraries Debian ships without static archives (see README, "Static build").
-build/static/woodctl: $(MAIN_OBJ) $(LIB_OBJ) $(STUB_OBJ) | $(TP)/pgdev.stamp
+# the two libraries Debian ships without static archives and GnuTLS's start-up hook (see
+# README, "Static build").
+# src/static/hot.ld packs the code the roles run (bench/text-order.sh regenerates it); the
+# link map it is made from is kept next to the binary.
+build/static/woodctl: $(MAIN_OBJ) $(LIB_OBJ) $(STUB_OBJ) src/static/hot.ld | $(TP)/pgdev.stamp
 	@echo "  LINK    $@ (static)"
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -static -o $@ $^ $(STATIC_LIBS) 2> $@.link.log || { cat $@.link.log; exit 1; }
+	$(Q)$(CC) $(CFLAGS) -static -o $@ $(filter %.o,$^) $(STATIC_LIBS) -Wl,-T,src/static/hot.ld \
+		-Wl,-Map,$@.map 2> $@.link.log || { cat $@.link.log; exit 1; }
 	$(Q)strip -o $@.stripped $@
 	@file $@ | sed 's/^/  /'
 
