@@ -29,7 +29,8 @@ const struct wd_cfg_var wd_http_cfg[] = {
     WD_CFG_S("HTTP_LISTEN", "0.0.0.0", cfg_listen,
              "address the HTTP server listens on: an IPv4 address, or an IPv6 one such as ::"),
     WD_CFG_I("HTTP_THREADS", "32", 1, 1024, cfg_threads,
-             "worker threads; each serves one connection at a time (keep-alive included)"),
+             "worker threads; each serves one connection at a time (keep-alive included); "
+             "unset, a loop role's admin server runs 4"),
     WD_CFG_I("HTTP_MAX_BODY_BYTES", "1048576", 1, 1073741824, cfg_max_body,
              "largest request body accepted; larger ones get 413"),
     WD_CFG_D("HTTP_REQUEST_TIMEOUT", "10s", 1, 100, 3600000, cfg_request_timeout_ms,
