@@ -21,6 +21,7 @@
 #          embedded broker (librdkafka's mock cluster) holds a fetch that found nothing for
 #          the whole fetch.wait.max.ms (500 ms by default) even when messages arrive meanwhile,
 #          which a real broker does not; this shows the latency without that artefact
+#   paced-on    paced-fw10 with telemetry exported as in "on"
 #   flat   as off with one customer at INTERVAL_SECONDS=0.00001 (100k/s: flat out); when that
 #          is more than the 5 MiB per partition the broker keeps, old messages vanish before
 #          they are consumed and there is no latency figure ("-")
@@ -132,6 +133,7 @@ run_variant() {
 	single) batch=1 ;;
 	paced) n=1 ;;
 	paced-fw10) n=1 fw=(KAFKA_PROP_FETCH_WAIT_MAX_MS=10) ;;
+	paced-on) n=1 fw=(KAFKA_PROP_FETCH_WAIT_MAX_MS=10) otel=false ;;
 	flat) interval=0.00001 n=1 ;;
 	info) level=INFO ;;
 	esac
