@@ -191,6 +191,7 @@ static void obs_end(struct obs *o, int status, int rc, const char *error_type)
 		wd_span_set_status(o->span, WD_STATUS_ERROR, rc ? wd_strerror(rc) : NULL);
 	}
 	wd_span_end(o->span);
+	o->span = NULL;
 	struct wd_attr a[5];
 	size_t n = 0;
 	a[n++] = WD_A_STR("http.request.method", o->method);

@@ -592,6 +592,7 @@ static void obs_end(struct wd_http_req *req)
 		wd_baggage_set_current(NULL);
 	wd_span_deactivate(o->prev);
 	wd_span_end(o->span);
+	o->span = NULL;
 
 	struct wd_attr a[6];
 	size_t n = 0;

@@ -54,7 +54,7 @@ static bool grow(struct wd_pb *b, size_t n)
 		b->overflow = true;
 		return false;
 	}
-	size_t nc = b->cap ? b->cap * 2 : 64 * 1024;
+	size_t nc = b->cap ? b->cap * 2 : 1024; /* most single spans fit */
 	while (nc < b->len + n)
 		nc *= 2;
 	b->p = xrealloc(b->p, nc);
@@ -378,18 +378,51 @@ static void put_span(struct wd_pb *b, const struct wd_span *s)
 	close_msg_r(b, at, 2);
 }
 
-int wd_otel_encode_spans(struct wd_pb *b, struct wd_span *const *spans, size_t n)
+void wd_otel_pb_raw(struct wd_pb *b, const void *p, size_t n)
+{
+	put_raw(b, p, n);
+}
+
+bool wd_otel_encode_span(struct wd_pb *b, const struct wd_span *s)
+{
+	put_span(b, s);
+	return !b->overflow;
+}
+
+/* An ExportTraceServiceRequest up to its one ScopeSpans' spans; at[0..1] are the nested
+ * messages' length positions, which spans_request_end closes. */
+static void spans_request_begin(struct wd_pb *b, size_t at[2])
 {
 	wd_pb_reset(b);
-	size_t rs = open_msg(b, 1); /* ExportTraceServiceRequest.resource_spans */
+	at[0] = open_msg(b, 1); /* ExportTraceServiceRequest.resource_spans */
 	put_bytes(b, 1, packed_resource, packed_resource_len);
-	size_t ss = open_msg(b, 2);
+	at[1] = open_msg(b, 2);
 	put_bytes(b, 1, packed_scope, packed_scope_len);
+}
+
+static int spans_request_end(struct wd_pb *b, const size_t at[2])
+{
+	close_msg(b, at[1]);
+	close_msg(b, at[0]);
+	return b->overflow ? WD_ETOOBIG : 0;
+}
+
+int wd_otel_encode_span_recs(struct wd_pb *b, struct wd_span_rec *const *recs, size_t n)
+{
+	size_t at[2];
+	spans_request_begin(b, at);
+	for (size_t i = 0; i < n; i++)
+		put_raw(b, recs[i]->b, recs[i]->len);
+	return spans_request_end(b, at);
+}
+
+int wd_otel_encode_spans(struct wd_pb *b, struct wd_span *const *spans, size_t n)
+{
+	size_t at[2];
+	spans_request_begin(b, at);
 	for (size_t i = 0; i < n; i++)
 		put_span(b, spans[i]);
-	close_msg(b, ss);
-	close_msg(b, rs);
-	return b->overflow ? WD_ETOOBIG : 0;
+	return spans_request_end(b, at);
 }
 
 static const uint8_t severity_number[] = {5, 9, 13, 17}; /* DEBUG, INFO, WARN, ERROR */

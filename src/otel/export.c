@@ -2,6 +2,7 @@
  * the SDK's life cycle (init, flush, shutdown). */
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,14 +81,47 @@ static void kick(struct proc *p)
 	}
 }
 
+/* The record of an ended span in the form its exporter sends (wd_span_rec); NULL when the
+ * span alone is over the request cap. */
+static struct wd_span_rec *span_record(const struct proc *p, const struct wd_span *s)
+{
+	const size_t hdr = offsetof(struct wd_span_rec, b);
+	if (p->exporter == WD_EXP_CONSOLE) {
+		struct wd_buf line = WD_BUF_INIT;
+		wd_otel_console_span(s, &line);
+		struct wd_span_rec *r = xmalloc(hdr + line.len);
+		r->len = (uint32_t)line.len;
+		memcpy(r->b, line.ptr, line.len);
+		wd_buf_release(&line);
+		return r;
+	}
+	/* Encoded straight into the record's own block, behind room for its length; the
+	 * block is then cut to size (glibc shrinks in place: no copy). */
+	struct wd_pb b = {0};
+	static const uint8_t room[sizeof(uint32_t)];
+	wd_otel_pb_raw(&b, room, hdr);
+	if (!wd_otel_encode_span(&b, s)) {
+		wd_pb_release(&b);
+		return NULL;
+	}
+	struct wd_span_rec *r = xrealloc(b.p, b.len);
+	r->len = (uint32_t)(b.len - hdr);
+	return r;
+}
+
 void wd_otel_submit_span(struct wd_span *s)
 {
 	struct proc *p = &P[0];
-	bool off = p->exporter == WD_EXP_NONE || !p->q.cells;
-	if (off || !wd_ring_push(&p->q, s)) {
-		if (!off)
-			atomic_fetch_add_explicit(&p->dropped, 1, memory_order_relaxed);
+	if (p->exporter == WD_EXP_NONE || !p->q.cells) {
 		wd_span_release(s);
+		return;
+	}
+	/* A full queue drops the span before paying for its encoding. */
+	struct wd_span_rec *r = wd_ring_count(&p->q) < p->conf.queue ? span_record(p, s) : NULL;
+	wd_span_release(s);
+	if (!r || !wd_ring_push(&p->q, r)) {
+		free(r);
+		atomic_fetch_add_explicit(&p->dropped, 1, memory_order_relaxed);
 		return;
 	}
 	kick(p);
@@ -122,7 +156,7 @@ size_t wd_otel_take(enum wd_otel_signal sig, void **out, size_t max)
 static void free_item(struct proc *p, void *it)
 {
 	if (p->sig == WD_SIG_TRACES)
-		wd_span_release(it);
+		free(it); /* a wd_span_rec */
 	else
 		wd_otel_lrec_release(it);
 }
@@ -158,10 +192,12 @@ static size_t export_batch(struct proc *p)
 	if (p->exporter == WD_EXP_CONSOLE) {
 		struct wd_buf line = WD_BUF_INIT;
 		for (size_t i = 0; i < n; i++) {
-			if (p->sig == WD_SIG_TRACES)
-				wd_otel_console_span(p->items[i], &line);
-			else
+			if (p->sig == WD_SIG_TRACES) {
+				const struct wd_span_rec *r = p->items[i];
+				wd_buf_add(&line, r->b, r->len);
+			} else {
 				wd_otel_console_log(p->items[i], &line);
+			}
 		}
 		if (line.len && fwrite(line.ptr, 1, line.len, stderr) != line.len)
 			clearerr(stderr);
@@ -170,7 +206,8 @@ static size_t export_batch(struct proc *p)
 		atomic_fetch_add(&p->exported, n);
 	} else {
 		int rc = p->sig == WD_SIG_TRACES
-		             ? wd_otel_encode_spans(&p->body, (struct wd_span *const *)p->items, n)
+		             ? wd_otel_encode_span_recs(&p->body,
+		                                        (struct wd_span_rec *const *)p->items, n)
 		             : wd_otel_encode_logs(&p->body, (struct wd_lrec *const *)p->items, n);
 		if (rc == 0) {
 			/* The batch processor's own limit on top of the exporter's. */

@@ -159,8 +159,31 @@ struct wd_span {
 	char inl[320];
 };
 
-/* Returns an ended span's memory to the pool (exporter thread). */
+/* Returns a span's memory to the pool. */
 void wd_span_release(struct wd_span *s);
+
+/*
+ * An ended span as its exporter sends it, made by the thread that ended it: the span's
+ * OTLP Span message as a ScopeSpans.spans field (tag and length included), or its console
+ * line. The span itself goes back to the pool at once, so a queued span costs its encoded
+ * size (a few hundred bytes) rather than the whole working struct (about 1 KiB, plus the
+ * link and attribute arrays of a big one). Released with free().
+ */
+struct wd_span_rec {
+	uint32_t len;
+	uint8_t b[];
+};
+
+/* Marks pooled memory unusable under AddressSanitizer (gcc -fsanitize=address), so that a
+ * use after it went back to a pool is reported as one; nothing otherwise. */
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#define WD_ASAN_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define WD_ASAN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define WD_ASAN_POISON(p, n) ((void)(p), (void)(n))
+#define WD_ASAN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 /* ---- Log records as the exporter sees them (logs.c) -------------------------------- */
 
@@ -215,7 +238,7 @@ void wd_otel_submit_span(struct wd_span *s);
 /* Same for a log record copied by the sink (logs.c). */
 bool wd_otel_submit_log(struct wd_lrec *r);
 void wd_otel_count_log_drop(void);
-/* Takes up to max queued items of a signal (spans or wd_lrec), for benchmarks and tests
+/* Takes up to max queued items of a signal (wd_span_rec or wd_lrec), for benchmarks and tests
  * that drive the encoder themselves; the caller releases them. */
 size_t wd_otel_take(enum wd_otel_signal sig, void **out, size_t max);
 
@@ -235,6 +258,12 @@ void wd_otel_encode_init(void);
 /* Encodes ExportTraceServiceRequest / ExportLogsServiceRequest bodies. WD_ETOOBIG when
  * the request would pass the cap. */
 int wd_otel_encode_spans(struct wd_pb *b, struct wd_span *const *spans, size_t n);
+/* The same request from ended spans' records (wd_span_rec). */
+int wd_otel_encode_span_recs(struct wd_pb *b, struct wd_span_rec *const *recs, size_t n);
+/* One span's ScopeSpans.spans field alone, appended to b (false: over the request cap). */
+bool wd_otel_encode_span(struct wd_pb *b, const struct wd_span *s);
+/* Appends n raw bytes to b. */
+void wd_otel_pb_raw(struct wd_pb *b, const void *p, size_t n);
 int wd_otel_encode_logs(struct wd_pb *b, struct wd_lrec *const *recs, size_t n);
 /* One JSON-ish line per item, for the console exporters. */
 void wd_otel_console_span(const struct wd_span *s, struct wd_buf *out);

@@ -35,7 +35,9 @@ static struct wd_span *span_alloc(void)
 {
 	pthread_once(&pool_once, pool_make);
 	struct wd_span *s = wd_ring_pop(&pool);
-	if (!s)
+	if (s)
+		WD_ASAN_UNPOISON(s, sizeof(*s));
+	else
 		s = xmalloc(sizeof(*s));
 	s->has_parent = s->parent_remote = s->recording = false;
 	s->kind = WD_SPAN_INTERNAL;
@@ -68,8 +70,12 @@ void wd_span_release(struct wd_span *s)
 		free(s->attrs);
 	free(s->events);
 	free(s->links);
-	if (!wd_ring_push(&pool, s))
+	/* Ended spans are reused at once: under ASan a use after wd_span_end is reported. */
+	WD_ASAN_POISON(s, sizeof(*s));
+	if (!wd_ring_push(&pool, s)) {
+		WD_ASAN_UNPOISON(s, sizeof(*s));
 		free(s);
+	}
 }
 
 static void *arena_alloc(struct wd_span *s, size_t n)

@@ -44,11 +44,11 @@ static const char *get(void *c, const char *key)
 	return NULL;
 }
 
-static void print_ids(const char *name, const struct wd_span *s, bool comma)
+static void print_ids(const char *name, const struct wd_span_context *c, bool comma)
 {
 	char t[33], sp[17];
-	hex(t, wd_span_context(s)->trace_id, 16);
-	hex(sp, wd_span_context(s)->span_id, 8);
+	hex(t, c->trace_id, 16);
+	hex(sp, c->span_id, 8);
 	printf("\"%s\":{\"trace\":\"%s\",\"span\":\"%s\"}%s", name, t, sp, comma ? "," : "");
 }
 
@@ -90,6 +90,8 @@ static int showcase(void)
 	struct wd_attr ev[] = {WD_A_STR("db.note", "cache miss"), WD_A_INT("rows", 0)};
 	wd_span_add_event(client, "cache.miss", ev, 2);
 	wd_span_record_error(client, "timeout", "query took too long");
+	/* A span must not be used once ended: its context is kept for the ids printed below. */
+	struct wd_span_context client_ctx = *wd_span_context(client);
 	wd_span_end(client);
 
 	struct wd_span *producer = wd_span_start("orders publish", WD_SPAN_PRODUCER, NULL, NULL, 0);
@@ -108,10 +110,10 @@ static int showcase(void)
 	struct wd_span *internal = wd_span_start("compute", WD_SPAN_INTERNAL, NULL, NULL, 0);
 
 	printf("{");
-	print_ids("server", server, true);
-	print_ids("client", client, true);
-	print_ids("consumer", consumer, true);
-	print_ids("internal", internal, false);
+	print_ids("server", wd_span_context(server), true);
+	print_ids("client", &client_ctx, true);
+	print_ids("consumer", wd_span_context(consumer), true);
+	print_ids("internal", wd_span_context(internal), false);
 	printf("}\n");
 	fflush(stdout);
 	wd_span_end(internal);
