@@ -6,8 +6,11 @@
 #     counts what it gets: the cheapest honest receiver on a shared machine)
 #   woodctl server core, OTEL_SDK_DISABLED=true
 #   FastAPI 0.92 + uvicorn 0.17.6 (Debian packages, /usr/bin/python3, 1 worker): reference
-# The two woodctl servers run side by side and are measured alternately, ROUNDS times
-# (default 3), and the medians are compared, to spread the noise of a shared machine.
+# The woodctl servers run side by side and are measured alternately, ROUNDS times (default
+# 3; the order rotates each round so that neither set-up always runs first), and compared
+# two ways, to spread the noise of a shared machine: the medians of each set-up, and the
+# median of the per-round ratios (each "on" run against the "off" run next to it, which
+# cancels the slow swings of a shared machine's load).
 # Each wrk run is short (WRK_ARGS, default "-t2 -c32 -d5s").
 #
 # Usage: bench/http-wrk.sh
@@ -31,8 +34,10 @@ ROUNDS=${ROUNDS:-3}
 echo "wrk $WRK_ARGS, GET /orders/42, server threads $THREADS, $(nproc) cores shared with wrk"
 for p in "$PORT_off" "$PORT_on"; do curl -sf "http://127.0.0.1:$p/orders/42" >/dev/null; done
 off=() on=() noexp=() coff=() con=() cnoexp=()
+kinds=(off on noexp)
 for r in $(seq "$ROUNDS"); do
-	for k in off on noexp; do
+	for i in 0 1 2; do
+		k=${kinds[(i + r) % 3]}
 		p=PORT_$k pid=PID_$k
 		run_wrk "$k$r" "http://127.0.0.1:${!p}/orders/42" "${!pid}"
 		v=RPS_$k$r c=CPU_$k$r
@@ -46,6 +51,12 @@ wait "$PID_on" 2>/dev/null || true
 kill "$SINK"
 wait "$SINK" 2>/dev/null || true
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+# Per round: % of the "off" throughput lost with telemetry on, and without export.
+lost_on=() lost_ne=()
+for i in "${!off[@]}"; do
+	lost_on+=("$(awk -v o="${off[i]}" -v n="${on[i]}" 'BEGIN {printf "%.1f", 100 * (o - n) / o}')")
+	lost_ne+=("$(awk -v o="${off[i]}" -v n="${noexp[i]}" 'BEGIN {printf "%.1f", 100 * (o - n) / o}')")
+done
 awk -v off="$(median "${off[@]}")" -v on="$(median "${on[@]}")" \
 	-v ne="$(median "${noexp[@]}")" -v f="$RPS_fastapi" -v coff="$(median "${coff[@]}")" \
 	-v con="$(median "${con[@]}")" -v cne="$(median "${cnoexp[@]}")" 'BEGIN {
@@ -59,6 +70,8 @@ awk -v off="$(median "${off[@]}")" -v on="$(median "${on[@]}")" \
 		100 * (con - coff) / coff, cne, 100 * (cne - coff) / coff
 	printf "woodctl (telemetry on) / fastapi: %.1fx\n", on / f
 }'
+echo "cost of tracing, median of the per-round ratios: $(median "${lost_on[@]}") % with export" \
+	"(rounds: ${lost_on[*]}), $(median "${lost_ne[@]}") % without (rounds: ${lost_ne[*]})"
 echo "received by the sink: $(cat "$BT/rx.stats" 2>/dev/null)"
 echo "telemetry server's warnings (a drop would show here):"
 sed 's/^/  /' "$BT/on.log" | tail -n 5
