@@ -540,6 +540,19 @@ static void cache_key_make(void)
 	pthread_key_create(&cache_key, cache_free);
 }
 
+/* A scalar attribute's value as one word (a string's by its pointer); false for the
+ * other types. */
+static bool value_word(const struct wd_attr *a, uint64_t *v)
+{
+	switch (a->type) {
+	case WD_ATTR_STR: *v = (uint64_t)(uintptr_t)a->v.s; return true;
+	case WD_ATTR_BOOL: *v = a->v.b; return true;
+	case WD_ATTR_INT: *v = (uint64_t)a->v.i; return true;
+	case WD_ATTR_DOUBLE: memcpy(v, &a->v.d, 8); return true;
+	default: return false;
+	}
+}
+
 /* Builds the identity of a set; false when it has none (a copied string, an array, too
  * many attributes). */
 static bool fast_key_make(const struct wd_instrument *inst, const struct wd_attr *attrs,
@@ -551,19 +564,10 @@ static bool fast_key_make(const struct wd_instrument *inst, const struct wd_attr
 	for (size_t i = 0; i < nattrs; i++) {
 		const struct wd_attr *a = &attrs[i];
 		uint64_t v;
-		if (!a->key || !wd_otel_static_str(a->key))
+		if (!a->key || !wd_otel_static_str(a->key) || !value_word(a, &v))
 			return false;
-		switch (a->type) {
-		case WD_ATTR_STR:
-			if (!a->v.s || !wd_otel_static_str(a->v.s))
-				return false;
-			v = (uint64_t)(uintptr_t)a->v.s;
-			break;
-		case WD_ATTR_BOOL: v = a->v.b; break;
-		case WD_ATTR_INT: v = (uint64_t)a->v.i; break;
-		case WD_ATTR_DOUBLE: memcpy(&v, &a->v.d, 8); break;
-		default: return false;
-		}
+		if (a->type == WD_ATTR_STR && (!a->v.s || !wd_otel_static_str(a->v.s)))
+			return false;
 		k->a[i].key = a->key;
 		k->a[i].v = v;
 		k->a[i].type = a->type;
@@ -587,29 +591,61 @@ static bool fast_key_equal(const struct fast_key *x, const struct fast_key *y)
 	return true;
 }
 
+/*
+ * Whether attrs are the set of entry e of inst, compared as the caller passed them: a
+ * call site measures the same set request after request, and this finds it without
+ * building and hashing its identity. Pointers equal to the entry's (which are literals)
+ * are the same text, so no literal check is needed either.
+ */
+static bool last_equal(const struct cache_entry *e, const struct wd_instrument *inst,
+                       const struct wd_attr *attrs, size_t nattrs)
+{
+	if (e->inst != inst || e->k.n != nattrs || (nattrs && !attrs))
+		return false;
+	for (size_t i = 0; i < nattrs; i++) {
+		const struct wd_attr *a = &attrs[i];
+		uint64_t v;
+		if (a->key != e->k.a[i].key || (uint64_t)a->type != e->k.a[i].type ||
+		    !value_word(a, &v) || v != e->k.a[i].v)
+			return false;
+	}
+	return true;
+}
+
 static struct series *series_for(struct wd_instrument *inst, const struct wd_attr *attrs,
                                  size_t nattrs)
 {
-	struct fast_key k;
-	if (!fast_key_make(inst, attrs, nattrs, &k))
-		return series_lookup(inst, attrs, nattrs);
 	if (!tl_cache) {
 		pthread_once(&cache_once, cache_key_make);
-		tl_cache = xcalloc(WD_METRIC_CACHE_SLOTS, sizeof(*tl_cache));
+		tl_cache = xcalloc(WD_METRIC_CACHE_SLOTS + WD_METRIC_LAST_SLOTS, sizeof(*tl_cache));
 		/* Freed by the key's destructor when the thread exits. */
 		pthread_setspecific(cache_key, tl_cache);
 	}
+	/* After the hashed slots, the set each instrument last met (by instrument address:
+	 * two instruments that share a slot only miss here). */
+	struct cache_entry *last =
+	    &tl_cache[WD_METRIC_CACHE_SLOTS +
+	              ((uintptr_t)inst * 0x9E3779B97F4A7C15ull >> 32) % WD_METRIC_LAST_SLOTS];
+	if (last_equal(last, inst, attrs, nattrs)) {
+		cache_hits++;
+		return last->s;
+	}
+	struct fast_key k;
+	if (!fast_key_make(inst, attrs, nattrs, &k))
+		return series_lookup(inst, attrs, nattrs);
 	struct cache_entry *e = &tl_cache[(k.hash ^ k.hash >> 32) % WD_METRIC_CACHE_SLOTS];
 	if (e->inst == inst && fast_key_equal(&e->k, &k)) {
 		cache_hits++;
-		return e->s;
+	} else {
+		cache_misses++;
+		e->inst = inst;
+		e->s = series_lookup(inst, attrs, nattrs);
+		memcpy(&e->k, &k, offsetof(struct fast_key, a) + k.n * sizeof(k.a[0]));
 	}
-	cache_misses++;
-	struct series *s = series_lookup(inst, attrs, nattrs);
-	e->inst = inst;
-	e->s = s;
-	memcpy(&e->k, &k, offsetof(struct fast_key, a) + k.n * sizeof(k.a[0]));
-	return s;
+	last->inst = inst;
+	last->s = e->s;
+	memcpy(&last->k, &k, offsetof(struct fast_key, a) + k.n * sizeof(k.a[0]));
+	return e->s;
 }
 
 void wd_metrics_cache_stats(uint64_t *hits, uint64_t *misses)
