@@ -46,10 +46,8 @@ void wd_pb_release(struct wd_pb *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static bool grow(struct wd_pb *b, size_t n)
+static bool grow_slow(struct wd_pb *b, size_t n)
 {
-	if (b->len + n <= b->cap)
-		return true;
 	if (b->overflow || b->len + n > REQUEST_CAP) {
 		b->overflow = true;
 		return false;
@@ -60,6 +58,12 @@ static bool grow(struct wd_pb *b, size_t n)
 	b->p = xrealloc(b->p, nc);
 	b->cap = nc;
 	return true;
+}
+
+/* Room for n more bytes; the check is inlined in every writer, the growing is not. */
+static inline bool grow(struct wd_pb *b, size_t n)
+{
+	return b->len + n <= b->cap || grow_slow(b, n);
 }
 
 static inline size_t varint_put(uint8_t *p, uint64_t v)
@@ -254,7 +258,7 @@ static inline void copy_short(uint8_t *d, const char *s, size_t n)
  * the sizes are known before writing (klen and n hold the lengths). False when it does
  * not apply.
  */
-static bool put_attr_short(struct wd_pb *b, unsigned field, const struct wd_sattr *a)
+static inline bool put_attr_short(struct wd_pb *b, unsigned field, const struct wd_sattr *a)
 {
 	if (field > 15 || (a->type != WD_ATTR_STR && a->type != WD_ATTR_INT))
 		return false;
@@ -285,11 +289,9 @@ static bool put_attr_short(struct wd_pb *b, unsigned field, const struct wd_satt
 	return true;
 }
 
-/* One KeyValue as field `field` of its parent. */
+/* One KeyValue as field `field` of its parent, other than put_attr_short's. */
 static void put_attr(struct wd_pb *b, unsigned field, const struct wd_sattr *a)
 {
-	if (put_attr_short(b, field, a))
-		return;
 	size_t kv = open_msg(b, field);
 	put_str(b, 1, a->key);
 	size_t av = open_msg(b, 2);
@@ -312,7 +314,8 @@ static void put_attrs(struct wd_pb *b, unsigned field, const struct wd_sattr *a,
                       unsigned dropped_field, uint32_t dropped)
 {
 	for (uint32_t i = 0; i < n; i++)
-		put_attr(b, field, &a[i]);
+		if (!put_attr_short(b, field, &a[i]))
+			put_attr(b, field, &a[i]);
 	if (dropped) {
 		put_tag(b, dropped_field, VARINT);
 		put_varint(b, dropped);
