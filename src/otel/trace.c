@@ -223,6 +223,15 @@ static bool lasting_str(const char *p)
 	return wd_otel_static_str(p) || (uintptr_t)p - (uintptr_t)lasting < LASTING_BYTES;
 }
 
+/* n bytes of src and a NUL in the span's arena. */
+static char *arena_copy(struct wd_span *s, const char *src, size_t n)
+{
+	char *d = arena_alloc(s, n + 1);
+	memcpy(d, src, n);
+	d[n] = '\0';
+	return d;
+}
+
 /* Copies text into the span's arena: valid UTF-8, at most limit code points (0: all).
  * n is strlen(src); *len is set to the length of the result. A literal (or lasting text)
  * that needs no repair is kept by pointer: it outlives the span, and the copy was most of
@@ -237,9 +246,7 @@ static const char *copy_strn(struct wd_span *s, const char *src, size_t n, size_
 			lit_add(src, n);
 			return src;
 		}
-		char *d = arena_alloc(s, n + 1);
-		memcpy(d, src, n + 1);
-		return d;
+		return arena_copy(s, src, n);
 	}
 	size_t out = wd_otel_utf8_len(src, n, limit);
 	char *d = arena_alloc(s, out + 1);
@@ -354,15 +361,28 @@ static void span_attr(struct wd_span *s, const struct wd_attr *a)
 			d->key = copy_strn(s, a->key, klen, 0, &d->klen);
 		s->key_filter |= bit;
 	}
-	/* The usual values, a literal string and an integer, without copy_value's switch. */
+	/* The usual values without copy_value's switch: a known literal, other ASCII text
+	 * within the limit (a request's path, an address: copied, and never looked up as a
+	 * literal), and an integer. */
 	if (a->type == WD_ATTR_STR && a->v.s) {
-		const struct lit *v = lit_find(a->v.s);
+		const char *v = a->v.s;
 		size_t lim = wd_oc.attr_value_len_limit;
-		if (v && (!lim || v->n <= lim)) {
-			d->type = WD_ATTR_STR;
-			d->v.s = a->v.s;
-			d->n = (uint32_t)v->n;
-			return;
+		if (lasting_str(v)) {
+			const struct lit *known_v = lit_find(v);
+			if (known_v && (!lim || known_v->n <= lim)) {
+				d->type = WD_ATTR_STR;
+				d->v.s = v;
+				d->n = (uint32_t)known_v->n;
+				return;
+			}
+		} else {
+			size_t n = strlen(v);
+			if ((!lim || n <= lim) && ascii(v, n)) {
+				d->type = WD_ATTR_STR;
+				d->v.s = arena_copy(s, v, n);
+				d->n = (uint32_t)n;
+				return;
+			}
 		}
 	} else if (a->type == WD_ATTR_INT) {
 		d->type = WD_ATTR_INT;
