@@ -1,6 +1,7 @@
 /* metrics.c - instruments, their aggregation per attribute set, and collection. */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +24,15 @@ const size_t wd_buckets_seconds_len = WD_ARRAY_LEN(wd_buckets_seconds);
 /*
  * One attribute set of one instrument. The key (the canonical encoding of the set) and
  * hash never change after the series is published, so lookups read them without a lock;
- * everything else is guarded by mu. Series are never freed: an instrument holds at most
- * WD_METRIC_CARDINALITY_LIMIT of them and both readers need cumulative state.
+ * everything else is guarded by busy (series_lock). Series are never freed: an
+ * instrument holds at most WD_METRIC_CARDINALITY_LIMIT of them and both readers need
+ * cumulative state.
  */
 struct series {
 	uint64_t hash;
 	unsigned char *key;
 	size_t keylen;
-	pthread_mutex_t mu;
+	atomic_bool busy;
 	int64_t start_ns; /* first measurement: the start of cumulative points */
 	uint64_t n;       /* measurements so far */
 	uint64_t n_otlp;  /* n when the OTLP reader last took a delta */
@@ -418,6 +420,28 @@ static void series_insert(struct wd_instrument *inst, struct series *s)
 	table_put(t, s);
 }
 
+/*
+ * A series' lock. Every holder keeps it for a few dozen instructions (a measurement, or a
+ * collection reading the series), so a waiter spins rather than sleeping in the kernel,
+ * reading the flag and yielding the CPU now and then in case the holder was preempted.
+ * Uncontended it is one atomic exchange, where a pthread mutex took about 55 instructions
+ * for lock and unlock, on every measurement.
+ */
+static void series_lock(struct series *s)
+{
+	unsigned spins = 0;
+	while (atomic_exchange_explicit(&s->busy, true, memory_order_acquire)) {
+		while (atomic_load_explicit(&s->busy, memory_order_relaxed))
+			if (++spins % 128 == 0)
+				sched_yield();
+	}
+}
+
+static void series_unlock(struct series *s)
+{
+	atomic_store_explicit(&s->busy, false, memory_order_release);
+}
+
 static struct series *series_new(const struct wd_instrument *inst, uint64_t h,
                                  const unsigned char *key, size_t kl, int64_t now)
 {
@@ -426,7 +450,6 @@ static struct series *series_new(const struct wd_instrument *inst, uint64_t h,
 	s->key = xmalloc(kl ? kl : 1);
 	memcpy(s->key, key, kl);
 	s->keylen = kl;
-	pthread_mutex_init(&s->mu, NULL);
 	s->start_ns = now;
 	s->min = s->imin = INFINITY;
 	s->max = s->imax = -INFINITY;
@@ -865,7 +888,7 @@ static void measure(struct wd_instrument *inst, double value, const struct wd_at
 	struct series *s = series_for(inst, attrs, nattrs);
 	if (inst->kind == WD_HISTOGRAM) {
 		size_t b = bucket_of(inst->bounds, inst->nbounds, value);
-		pthread_mutex_lock(&s->mu);
+		series_lock(s);
 		s->n++;
 		s->b[b]++;
 		s->sum += value;
@@ -878,10 +901,10 @@ static void measure(struct wd_instrument *inst, double value, const struct wd_at
 			s->imin = value;
 		if (value > s->imax)
 			s->imax = value;
-		pthread_mutex_unlock(&s->mu);
+		series_unlock(s);
 		return;
 	}
-	pthread_mutex_lock(&s->mu);
+	series_lock(s);
 	s->n++;
 	if (inst->kind == WD_GAUGE) {
 		s->sum = value;
@@ -894,7 +917,7 @@ static void measure(struct wd_instrument *inst, double value, const struct wd_at
 		s->sum += value;
 		s->isum += value;
 	}
-	pthread_mutex_unlock(&s->mu);
+	series_unlock(s);
 }
 
 void wd_metric_add(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
@@ -923,12 +946,12 @@ void wd_metric_observe(struct wd_observer *obs, double value, const struct wd_at
 	if (inst->is_int && !to_int(value, &iv))
 		return drop(inst, value, "out of the 64-bit integer range");
 	struct series *s = series_for(inst, attrs, nattrs);
-	pthread_mutex_lock(&s->mu);
+	series_lock(s);
 	/* Reported twice in one collection: the last report wins. */
 	s->obs_gen = obs->gen;
 	s->obs = value;
 	s->obs_i = iv;
-	pthread_mutex_unlock(&s->mu);
+	series_unlock(s);
 }
 
 /* ---- Collection ------------------------------------------------------------------------ */
@@ -962,7 +985,7 @@ static bool read_series(const struct wd_instrument *inst, struct series *s, bool
 	p->attrs = s->key;
 	p->attrs_len = s->keylen;
 	p->time_ns = now;
-	pthread_mutex_lock(&s->mu);
+	series_lock(s);
 	switch (inst->kind) {
 	case WD_COUNTER:
 	case WD_UPDOWN_COUNTER:
@@ -1033,7 +1056,7 @@ static bool read_series(const struct wd_instrument *inst, struct series *s, bool
 		}
 		break;
 	}
-	pthread_mutex_unlock(&s->mu);
+	series_unlock(s);
 	return out;
 }
 
