@@ -325,18 +325,34 @@ static void put_attrs(struct wd_pb *b, unsigned field, const struct wd_sattr *a,
 static void put_span(struct wd_pb *b, const struct wd_span *s)
 {
 	size_t at = open_msg_r(b, 2, 2); /* ScopeSpans.spans */
-	put_bytes(b, 1, s->ctx.trace_id, 16);
-	put_bytes(b, 2, s->ctx.span_id, 8);
+	/* The fields every span has, of fixed size, are written in two pieces. */
+	if (grow(b, 28)) {
+		uint8_t *d = b->p + b->len;
+		d[0] = 1 << 3 | LEN;
+		d[1] = 16;
+		memcpy(d + 2, s->ctx.trace_id, 16);
+		d[18] = 2 << 3 | LEN;
+		d[19] = 8;
+		memcpy(d + 20, s->ctx.span_id, 8);
+		b->len += 28;
+	}
 	if (s->ctx.tracestate[0])
 		put_str(b, 3, s->ctx.tracestate);
 	if (s->has_parent)
 		put_bytes(b, 4, s->parent_id, 8);
 	if (s->name && *s->name)
 		put_str(b, 5, s->name);
-	put_tag(b, 6, VARINT);
-	put_varint(b, s->kind);
-	put_fixed64(b, 7, (uint64_t)s->start_ns);
-	put_fixed64(b, 8, (uint64_t)s->end_ns);
+	if (grow(b, 20)) {
+		uint8_t *d = b->p + b->len;
+		uint64_t t0 = (uint64_t)s->start_ns, t1 = (uint64_t)s->end_ns;
+		d[0] = 6 << 3 | VARINT;
+		d[1] = s->kind; /* at most WD_SPAN_CONSUMER: one varint byte */
+		d[2] = 7 << 3 | I64;
+		memcpy(d + 3, &t0, 8); /* little-endian hosts only, as put_fixed64 */
+		d[11] = 8 << 3 | I64;
+		memcpy(d + 12, &t1, 8);
+		b->len += 20;
+	}
 	put_attrs(b, 9, s->attrs, s->nattrs, 10, s->dropped_attrs);
 	for (uint32_t i = 0; i < s->nevents; i++) {
 		const struct wd_sevent *e = &s->events[i];
