@@ -56,6 +56,10 @@ struct wd_http_server {
 	char *service;
 	int port;
 	int64_t max_body;
+	/* Each route's SERVER span name for its own method, lasting text made at start (see
+	 * wd_span_lasting_str), or NULL: routes first, then builtin_routes. */
+	const char **span_names;
+	size_t nroutes;
 	atomic_bool draining;
 	atomic_int in_flight;        /* requests between begin_request and their end */
 	struct wd_http_server *next; /* in the list the stop hooks walk */
@@ -492,24 +496,68 @@ static void obs_begin(struct wd_http_req *req)
 	wd_metric_add(m_active, 1, a, WD_ARRAY_LEN(a));
 }
 
+/* The SERVER span's name (semconv): "METHOD route", the method alone without a route,
+ * and "HTTP" for a method that is not a registered one. */
+static void span_name(char name[256], const char *method, const struct wd_http_route *route)
+{
+	const char *m = strcmp(method, "_OTHER") ? method : "HTTP";
+	size_t ml = strlen(m), pl = route ? strlen(route->path) : 0;
+	if (pl > 256 - ml - 2)
+		pl = 256 - ml - 2;
+	memcpy(name, m, ml);
+	if (route) {
+		name[ml++] = ' ';
+		memcpy(name + ml, route->path, pl);
+		ml += pl;
+	}
+	name[ml] = '\0';
+}
+
+/* Every route's span name, made once so that a request neither builds nor copies it. */
+static void make_span_names(struct wd_http_server *s)
+{
+	while (s->routes && s->routes[s->nroutes].method)
+		s->nroutes++;
+	s->span_names = xcalloc(s->nroutes + WD_ARRAY_LEN(builtin_routes), sizeof(*s->span_names));
+	const struct wd_http_route *tables[] = {s->routes, builtin_routes};
+	size_t i = 0;
+	for (size_t t = 0; t < WD_ARRAY_LEN(tables); t++) {
+		for (const struct wd_http_route *r = tables[t]; r && r->method; r++) {
+			char name[256];
+			span_name(name, semconv_method(r->method), r);
+			s->span_names[i++] = wd_span_lasting_str(name);
+		}
+	}
+}
+
+/* The name make_span_names made for the request's route, when the request has the
+ * route's own method (not HEAD on a GET route); else NULL. */
+static const char *made_span_name(const struct wd_http_req *req)
+{
+	const struct wd_http_server *s = req->srv;
+	const struct wd_http_route *r = req->route;
+	if (!r || strcmp(req->method, r->method))
+		return NULL;
+	uintptr_t a = (uintptr_t)r, own = (uintptr_t)s->routes, bi = (uintptr_t)builtin_routes;
+	if (a - own < s->nroutes * sizeof(*r))
+		return s->span_names[(a - own) / sizeof(*r)];
+	if (a - bi < sizeof(builtin_routes))
+		return s->span_names[s->nroutes + (a - bi) / sizeof(*r)];
+	return NULL;
+}
+
 /* Starts the SERVER span and makes it (and the request's baggage) current. Idempotent. */
 static void obs_start(struct wd_http_req *req)
 {
 	struct obs *o = &req->obs;
 	if (o->span)
 		return;
-	char name[256];
-	const char *m = strcmp(o->method, "_OTHER") ? o->method : "HTTP";
-	size_t ml = strlen(m), pl = req->route ? strlen(req->route->path) : 0;
-	if (pl > sizeof(name) - ml - 2)
-		pl = sizeof(name) - ml - 2;
-	memcpy(name, m, ml);
-	if (req->route) {
-		name[ml++] = ' ';
-		memcpy(name + ml, req->route->path, pl);
-		ml += pl;
+	char buf[256];
+	const char *name = made_span_name(req);
+	if (!name) {
+		span_name(buf, o->method, req->route);
+		name = buf;
 	}
-	name[ml] = '\0';
 	/* server.address is the host the client asked for (Host without its port). */
 	char host[256];
 	host[0] = '\0';
@@ -558,11 +606,12 @@ static void obs_end(struct wd_http_req *req)
 	struct obs *o = &req->obs;
 	obs_start(req); /* every request has replied by now; this is only a safety net */
 	double secs = (double)(wd_monotonic_ns() - o->start_ns) / 1e9;
+	/* The status as text is only the error.type of a server error (5xx and above). */
 	char buf[16];
 	const char *status_text = buf;
 	if (req->status >= 500 && req->status <= 599)
 		status_text = status_5xx[req->status - 500];
-	else
+	else if (req->status >= 500)
 		snprintf(buf, sizeof(buf), "%d", req->status);
 	wd_span_set_int(o->span, "http.response.status_code", req->status);
 	/* Server spans: 5xx is an error, 4xx is the client's (semconv). */
@@ -983,6 +1032,7 @@ int wd_http_server_start(const struct wd_http_server_opts *opts, struct wd_http_
 	                     : wd_role_current ? wd_role_current->name
 	                                       : "woodctl");
 	s->max_body = opts->max_body_bytes ? opts->max_body_bytes : cfg_max_body;
+	make_span_names(s);
 	struct mg_callbacks cb = {0};
 	cb.begin_request = begin_request;
 	cb.http_error = http_error;
@@ -995,6 +1045,7 @@ int wd_http_server_start(const struct wd_http_server_opts *opts, struct wd_http_
 	    .code = &errcode, .text = errtext, .text_buffer_size = sizeof(errtext)};
 	s->ctx = mg_start2(&init, &err);
 	if (!s->ctx) {
+		free(s->span_names);
 		free(s->service);
 		free(s);
 		return wd_fail(WD_EIO, "cannot start the HTTP server on %s: %s", ports,
@@ -1053,6 +1104,7 @@ void wd_http_server_stop(struct wd_http_server *s)
 		        atomic_load(&s->in_flight));
 	mg_stop(s->ctx);
 	wd_logf(WD_LOG_INFO, "http", NULL, 0, "HTTP server on port %d stopped", s->port);
+	free(s->span_names);
 	free(s->service);
 	free(s);
 }

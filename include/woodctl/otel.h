@@ -112,6 +112,15 @@ struct wd_span *wd_span_start(const char *name, enum wd_span_kind kind,
 struct wd_span *wd_span_start_root(const char *name, enum wd_span_kind kind,
                                    const struct wd_attr *attrs, size_t nattrs);
 
+/*
+ * A copy of s that lives until the process ends, for text made once at start-up that
+ * spans then carry on every request (a route's span name): spans keep it by pointer, as
+ * they do string literals, instead of copying it each time. Equal texts share one copy.
+ * NULL when s is NULL or the store (16 KiB for the process) is full; pass the text
+ * itself then, which is copied as usual. Any thread.
+ */
+const char *wd_span_lasting_str(const char *s);
+
 void wd_span_set_attr(struct wd_span *s, const struct wd_attr *a);
 void wd_span_set_str(struct wd_span *s, const char *key, const char *value);
 void wd_span_set_int(struct wd_span *s, const char *key, int64_t value);

@@ -46,10 +46,8 @@ void wd_pb_release(struct wd_pb *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static bool grow(struct wd_pb *b, size_t n)
+static bool grow_slow(struct wd_pb *b, size_t n)
 {
-	if (b->len + n <= b->cap)
-		return true;
 	if (b->overflow || b->len + n > REQUEST_CAP) {
 		b->overflow = true;
 		return false;
@@ -60,6 +58,12 @@ static bool grow(struct wd_pb *b, size_t n)
 	b->p = xrealloc(b->p, nc);
 	b->cap = nc;
 	return true;
+}
+
+/* Room for n more bytes; the check is inlined in every writer, the growing is not. */
+static inline bool grow(struct wd_pb *b, size_t n)
+{
+	return b->len + n <= b->cap || grow_slow(b, n);
 }
 
 static inline size_t varint_put(uint8_t *p, uint64_t v)
@@ -254,7 +258,7 @@ static inline void copy_short(uint8_t *d, const char *s, size_t n)
  * the sizes are known before writing (klen and n hold the lengths). False when it does
  * not apply.
  */
-static bool put_attr_short(struct wd_pb *b, unsigned field, const struct wd_sattr *a)
+static inline bool put_attr_short(struct wd_pb *b, unsigned field, const struct wd_sattr *a)
 {
 	if (field > 15 || (a->type != WD_ATTR_STR && a->type != WD_ATTR_INT))
 		return false;
@@ -285,11 +289,9 @@ static bool put_attr_short(struct wd_pb *b, unsigned field, const struct wd_satt
 	return true;
 }
 
-/* One KeyValue as field `field` of its parent. */
+/* One KeyValue as field `field` of its parent, other than put_attr_short's. */
 static void put_attr(struct wd_pb *b, unsigned field, const struct wd_sattr *a)
 {
-	if (put_attr_short(b, field, a))
-		return;
 	size_t kv = open_msg(b, field);
 	put_str(b, 1, a->key);
 	size_t av = open_msg(b, 2);
@@ -312,7 +314,8 @@ static void put_attrs(struct wd_pb *b, unsigned field, const struct wd_sattr *a,
                       unsigned dropped_field, uint32_t dropped)
 {
 	for (uint32_t i = 0; i < n; i++)
-		put_attr(b, field, &a[i]);
+		if (!put_attr_short(b, field, &a[i]))
+			put_attr(b, field, &a[i]);
 	if (dropped) {
 		put_tag(b, dropped_field, VARINT);
 		put_varint(b, dropped);
@@ -322,18 +325,34 @@ static void put_attrs(struct wd_pb *b, unsigned field, const struct wd_sattr *a,
 static void put_span(struct wd_pb *b, const struct wd_span *s)
 {
 	size_t at = open_msg_r(b, 2, 2); /* ScopeSpans.spans */
-	put_bytes(b, 1, s->ctx.trace_id, 16);
-	put_bytes(b, 2, s->ctx.span_id, 8);
+	/* The fields every span has, of fixed size, are written in two pieces. */
+	if (grow(b, 28)) {
+		uint8_t *d = b->p + b->len;
+		d[0] = 1 << 3 | LEN;
+		d[1] = 16;
+		memcpy(d + 2, s->ctx.trace_id, 16);
+		d[18] = 2 << 3 | LEN;
+		d[19] = 8;
+		memcpy(d + 20, s->ctx.span_id, 8);
+		b->len += 28;
+	}
 	if (s->ctx.tracestate[0])
 		put_str(b, 3, s->ctx.tracestate);
 	if (s->has_parent)
 		put_bytes(b, 4, s->parent_id, 8);
 	if (s->name && *s->name)
 		put_str(b, 5, s->name);
-	put_tag(b, 6, VARINT);
-	put_varint(b, s->kind);
-	put_fixed64(b, 7, (uint64_t)s->start_ns);
-	put_fixed64(b, 8, (uint64_t)s->end_ns);
+	if (grow(b, 20)) {
+		uint8_t *d = b->p + b->len;
+		uint64_t t0 = (uint64_t)s->start_ns, t1 = (uint64_t)s->end_ns;
+		d[0] = 6 << 3 | VARINT;
+		d[1] = s->kind; /* at most WD_SPAN_CONSUMER: one varint byte */
+		d[2] = 7 << 3 | I64;
+		memcpy(d + 3, &t0, 8); /* little-endian hosts only, as put_fixed64 */
+		d[11] = 8 << 3 | I64;
+		memcpy(d + 12, &t1, 8);
+		b->len += 20;
+	}
 	put_attrs(b, 9, s->attrs, s->nattrs, 10, s->dropped_attrs);
 	for (uint32_t i = 0; i < s->nevents; i++) {
 		const struct wd_sevent *e = &s->events[i];

@@ -15,6 +15,8 @@
  * the most attributes a cached set may have (larger sets always take the full lookup). */
 #define WD_METRIC_CACHE_SLOTS 64
 #define WD_METRIC_CACHE_ATTRS 8
+/* Slots of that cache that hold each instrument's last set, found without hashing. */
+#define WD_METRIC_LAST_SLOTS 16
 /* Distinct instruments in the process; more are refused with an error log. */
 #define WD_METRIC_MAX_INSTRUMENTS 1024
 

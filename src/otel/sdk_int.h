@@ -152,7 +152,8 @@ struct wd_span {
 	struct wd_slink *links;
 	uint32_t nlinks, cap_links, dropped_links;
 	/* Bump allocator for names, keys and values; first chunk inline. Text that is a
-	 * literal (wd_otel_static_str) is not copied: attributes may point at it. */
+	 * literal (wd_otel_static_str) or lasting (wd_span_lasting_str) is not copied:
+	 * the name and attributes may point at it. */
 	char *cur, *end;
 	struct wd_arena_chunk *chunks;
 	struct wd_sattr attrs_inl[16]; /* an HTTP server span has 10 to 12 */

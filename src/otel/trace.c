@@ -157,12 +157,12 @@ void wd_otel_utf8_copy(char *dst, const char *s, size_t n, size_t max_chars)
 }
 
 /*
- * Literals (text in the executable's read-only segments) that are plain ASCII, with their
- * lengths, as this thread last met them: attribute keys and many values are the same few
- * literals on every span, and a literal never changes, so neither strlen nor the UTF-8
- * check needs to run again. Two ways per set by address, the last met first, so that two
- * literals of one request that share a set do not evict each other; a miss only costs
- * the full check.
+ * Literals (text in the executable's read-only segments, and lasting text: see
+ * lasting_str) that are plain ASCII, with their lengths, as this thread last met them:
+ * attribute keys and many values are the same few literals on every span, and a literal
+ * never changes, so neither strlen nor the UTF-8 check needs to run again. Two ways per
+ * set by address, the last met first, so that two literals of one request that share a
+ * set do not evict each other; a miss only costs the full check.
  */
 struct lit {
 	const char *p;
@@ -189,23 +189,64 @@ static void lit_add(const char *p, size_t n)
 	set[0].n = n;
 }
 
+/*
+ * Text made to last (wd_span_lasting_str): appended once, never changed or freed, so it
+ * is kept by pointer like a literal. Readers only see text whose pointer was handed out
+ * after it was written.
+ */
+#define LASTING_BYTES 16384
+static char lasting[LASTING_BYTES];
+static size_t lasting_used;
+static pthread_mutex_t lasting_mu = PTHREAD_MUTEX_INITIALIZER;
+
+const char *wd_span_lasting_str(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	const char *out = NULL;
+	pthread_mutex_lock(&lasting_mu);
+	for (size_t at = 0; at < lasting_used && !out; at += strlen(lasting + at) + 1)
+		if (!strcmp(lasting + at, s))
+			out = lasting + at;
+	if (!out && n <= LASTING_BYTES - lasting_used) {
+		out = memcpy(lasting + lasting_used, s, n);
+		lasting_used += n;
+	}
+	pthread_mutex_unlock(&lasting_mu);
+	return out;
+}
+
+/* Whether text at p outlives every span: a literal or lasting text. */
+static bool lasting_str(const char *p)
+{
+	return wd_otel_static_str(p) || (uintptr_t)p - (uintptr_t)lasting < LASTING_BYTES;
+}
+
+/* n bytes of src and a NUL in the span's arena. */
+static char *arena_copy(struct wd_span *s, const char *src, size_t n)
+{
+	char *d = arena_alloc(s, n + 1);
+	memcpy(d, src, n);
+	d[n] = '\0';
+	return d;
+}
+
 /* Copies text into the span's arena: valid UTF-8, at most limit code points (0: all).
- * n is strlen(src); *len is set to the length of the result. A literal that needs no
- * repair is kept by pointer: it outlives the span, and the copy was most of the cost of
- * an attribute. */
+ * n is strlen(src); *len is set to the length of the result. A literal (or lasting text)
+ * that needs no repair is kept by pointer: it outlives the span, and the copy was most of
+ * the cost of an attribute. */
 static const char *copy_strn(struct wd_span *s, const char *src, size_t n, size_t limit,
                              uint32_t *len)
 {
 	/* Fast path: ASCII within the limit is copied as is. */
 	if (ascii(src, n) && (!limit || n <= limit)) {
 		*len = (uint32_t)n;
-		if (wd_otel_static_str(src)) {
+		if (lasting_str(src)) {
 			lit_add(src, n);
 			return src;
 		}
-		char *d = arena_alloc(s, n + 1);
-		memcpy(d, src, n + 1);
-		return d;
+		return arena_copy(s, src, n);
 	}
 	size_t out = wd_otel_utf8_len(src, n, limit);
 	char *d = arena_alloc(s, out + 1);
@@ -320,15 +361,28 @@ static void span_attr(struct wd_span *s, const struct wd_attr *a)
 			d->key = copy_strn(s, a->key, klen, 0, &d->klen);
 		s->key_filter |= bit;
 	}
-	/* The usual values, a literal string and an integer, without copy_value's switch. */
+	/* The usual values without copy_value's switch: a known literal, other ASCII text
+	 * within the limit (a request's path, an address: copied, and never looked up as a
+	 * literal), and an integer. */
 	if (a->type == WD_ATTR_STR && a->v.s) {
-		const struct lit *v = lit_find(a->v.s);
+		const char *v = a->v.s;
 		size_t lim = wd_oc.attr_value_len_limit;
-		if (v && (!lim || v->n <= lim)) {
-			d->type = WD_ATTR_STR;
-			d->v.s = a->v.s;
-			d->n = (uint32_t)v->n;
-			return;
+		if (lasting_str(v)) {
+			const struct lit *known_v = lit_find(v);
+			if (known_v && (!lim || known_v->n <= lim)) {
+				d->type = WD_ATTR_STR;
+				d->v.s = v;
+				d->n = (uint32_t)known_v->n;
+				return;
+			}
+		} else {
+			size_t n = strlen(v);
+			if ((!lim || n <= lim) && ascii(v, n)) {
+				d->type = WD_ATTR_STR;
+				d->v.s = arena_copy(s, v, n);
+				d->n = (uint32_t)n;
+				return;
+			}
 		}
 	} else if (a->type == WD_ATTR_INT) {
 		d->type = WD_ATTR_INT;

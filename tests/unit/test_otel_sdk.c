@@ -593,6 +593,34 @@ TEST(span_keeps_literals_and_copies_the_rest)
 	}
 }
 
+/* Lasting text is a copy that equal texts share, kept by pointer like a literal. */
+TEST(span_keeps_lasting_text_by_pointer)
+{
+	static const char *const none[] = {NULL};
+	fake_running(none);
+	char buf[32];
+	strcpy(buf, "GET /orders/{id}");
+	const char *name = wd_span_lasting_str(buf);
+	ASSERT_TRUE(name != NULL && name != buf);
+	EXPECT_STR(name, "GET /orders/{id}");
+	EXPECT_TRUE(wd_span_lasting_str("GET /orders/{id}") == name);
+	EXPECT_TRUE(wd_span_lasting_str(NULL) == NULL);
+	strcpy(buf, "changed");
+	EXPECT_STR(name, "GET /orders/{id}");
+	struct wd_attr a[] = {WD_A_STR("http.route", name), WD_A_STR("buf", buf)};
+	for (int round = 0; round < 2; round++) {
+		struct wd_span *s = wd_span_start_root(name, WD_SPAN_SERVER, a, 2);
+		EXPECT_TRUE(s->name == name);
+		ASSERT_TRUE(s->nattrs == 2);
+		EXPECT_TRUE(s->attrs[0].v.s == name);
+		EXPECT_INT(s->attrs[0].n, strlen(name));
+		EXPECT_TRUE(s->attrs[1].v.s != buf);
+		EXPECT_STR(s->attrs[1].v.s, "changed");
+		EXPECT_INT(s->attrs[1].n, 7);
+		wd_span_release(s);
+	}
+}
+
 TEST(span_attribute_keys_replace_past_the_inline_list)
 {
 	static const char *const none[] = {NULL};
