@@ -606,13 +606,15 @@ static void obs_end(struct wd_http_req *req)
 	struct obs *o = &req->obs;
 	obs_start(req); /* every request has replied by now; this is only a safety net */
 	double secs = (double)(wd_monotonic_ns() - o->start_ns) / 1e9;
-	/* The status as text is only the error.type of a server error (5xx and above). */
+	/* A server error's status as text, its error.type; NULL below 500. */
 	char buf[16];
-	const char *status_text = buf;
-	if (req->status >= 500 && req->status <= 599)
+	const char *status_text = NULL;
+	if (req->status >= 500 && req->status <= 599) {
 		status_text = status_5xx[req->status - 500];
-	else if (req->status >= 500)
+	} else if (req->status > 599) {
 		snprintf(buf, sizeof(buf), "%d", req->status);
+		status_text = buf;
+	}
 	wd_span_set_int(o->span, "http.response.status_code", req->status);
 	/* Server spans: 5xx is an error, 4xx is the client's (semconv). */
 	if (req->status >= 500) {

@@ -7,6 +7,7 @@
  * logs.proto and common.proto; the tests decode the result with an independent decoder.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -397,15 +398,31 @@ static void put_span(struct wd_pb *b, const struct wd_span *s)
 	close_msg_r(b, at, 2);
 }
 
-void wd_otel_pb_raw(struct wd_pb *b, const void *p, size_t n)
+struct wd_span_rec *wd_otel_span_rec(const struct wd_span *s, bool console)
 {
-	put_raw(b, p, n);
-}
-
-bool wd_otel_encode_span(struct wd_pb *b, const struct wd_span *s)
-{
-	put_span(b, s);
-	return !b->overflow;
+	const size_t hdr = offsetof(struct wd_span_rec, b);
+	if (console) {
+		struct wd_buf line = WD_BUF_INIT;
+		wd_otel_console_span(s, &line);
+		struct wd_span_rec *r = xmalloc(hdr + line.len);
+		r->len = (uint32_t)line.len;
+		memcpy(r->b, line.ptr, line.len);
+		wd_buf_release(&line);
+		return r;
+	}
+	/* Encoded straight into the record's own block, behind room for its length; the
+	 * block is then cut to size (glibc shrinks in place: no copy). */
+	struct wd_pb b = {0};
+	if (grow(&b, hdr))
+		b.len = hdr;
+	put_span(&b, s);
+	if (b.overflow) {
+		wd_pb_release(&b);
+		return NULL;
+	}
+	struct wd_span_rec *r = xrealloc(b.p, b.len);
+	r->len = (uint32_t)(b.len - hdr);
+	return r;
 }
 
 /* An ExportTraceServiceRequest up to its one ScopeSpans' spans; at[0..1] are the nested

@@ -2,7 +2,6 @@
  * the SDK's life cycle (init, flush, shutdown). */
 #include <curl/curl.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,34 +80,6 @@ static void kick(struct proc *p)
 	}
 }
 
-/* The record of an ended span in the form its exporter sends (wd_span_rec); NULL when the
- * span alone is over the request cap. */
-static struct wd_span_rec *span_record(const struct proc *p, const struct wd_span *s)
-{
-	const size_t hdr = offsetof(struct wd_span_rec, b);
-	if (p->exporter == WD_EXP_CONSOLE) {
-		struct wd_buf line = WD_BUF_INIT;
-		wd_otel_console_span(s, &line);
-		struct wd_span_rec *r = xmalloc(hdr + line.len);
-		r->len = (uint32_t)line.len;
-		memcpy(r->b, line.ptr, line.len);
-		wd_buf_release(&line);
-		return r;
-	}
-	/* Encoded straight into the record's own block, behind room for its length; the
-	 * block is then cut to size (glibc shrinks in place: no copy). */
-	struct wd_pb b = {0};
-	static const uint8_t room[sizeof(uint32_t)];
-	wd_otel_pb_raw(&b, room, hdr);
-	if (!wd_otel_encode_span(&b, s)) {
-		wd_pb_release(&b);
-		return NULL;
-	}
-	struct wd_span_rec *r = xrealloc(b.p, b.len);
-	r->len = (uint32_t)(b.len - hdr);
-	return r;
-}
-
 void wd_otel_submit_span(struct wd_span *s)
 {
 	struct proc *p = &P[0];
@@ -117,7 +88,9 @@ void wd_otel_submit_span(struct wd_span *s)
 		return;
 	}
 	/* A full queue drops the span before paying for its encoding. */
-	struct wd_span_rec *r = wd_ring_count(&p->q) < p->conf.queue ? span_record(p, s) : NULL;
+	struct wd_span_rec *r = NULL;
+	if (wd_ring_count(&p->q) < p->conf.queue)
+		r = wd_otel_span_rec(s, p->exporter == WD_EXP_CONSOLE);
 	wd_span_release(s);
 	if (!r || !wd_ring_push(&p->q, r)) {
 		free(r);

@@ -261,10 +261,9 @@ void wd_otel_encode_init(void);
 int wd_otel_encode_spans(struct wd_pb *b, struct wd_span *const *spans, size_t n);
 /* The same request from ended spans' records (wd_span_rec). */
 int wd_otel_encode_span_recs(struct wd_pb *b, struct wd_span_rec *const *recs, size_t n);
-/* One span's ScopeSpans.spans field alone, appended to b (false: over the request cap). */
-bool wd_otel_encode_span(struct wd_pb *b, const struct wd_span *s);
-/* Appends n raw bytes to b. */
-void wd_otel_pb_raw(struct wd_pb *b, const void *p, size_t n);
+/* An ended span's record (wd_span_rec): its ScopeSpans.spans field, or with console its
+ * console line. NULL when the span alone is over the request cap. */
+struct wd_span_rec *wd_otel_span_rec(const struct wd_span *s, bool console);
 int wd_otel_encode_logs(struct wd_pb *b, struct wd_lrec *const *recs, size_t n);
 /* One JSON-ish line per item, for the console exporters. */
 void wd_otel_console_span(const struct wd_span *s, struct wd_buf *out);
