@@ -26,7 +26,7 @@ static void drain(void)
 	size_t n;
 	while ((n = wd_otel_take(WD_SIG_TRACES, items, 4096)))
 		for (size_t i = 0; i < n; i++)
-			free(items[i]);
+			wd_otel_span_rec_free(items[i]);
 }
 
 static long hwm_kb(void)
@@ -99,7 +99,7 @@ static int throughput(void)
 		wd_otel_encode_span_recs(&body, (struct wd_span_rec *const *)items, n);
 		bytes += body.len;
 		for (size_t i = 0; i < n; i++)
-			free(items[i]);
+			wd_otel_span_rec_free(items[i]);
 		int64_t t2 = wd_monotonic_ns();
 		t_all[r] = t2 - t0;
 		t_enc[r] = t2 - t1;
@@ -129,7 +129,7 @@ static int throughput(void)
 	       "sent once per batch");
 	free(z);
 	for (size_t i = 0; i < n; i++)
-		free(items[i]);
+		wd_otel_span_rec_free(items[i]);
 	wd_pb_release(&body);
 	return bytes ? 0 : 1;
 }

@@ -93,7 +93,7 @@ void wd_otel_submit_span(struct wd_span *s)
 		r = wd_otel_span_rec(s, p->exporter == WD_EXP_CONSOLE);
 	wd_span_release(s);
 	if (!r || !wd_ring_push(&p->q, r)) {
-		free(r);
+		wd_otel_span_rec_free(r);
 		atomic_fetch_add_explicit(&p->dropped, 1, memory_order_relaxed);
 		return;
 	}
@@ -129,7 +129,7 @@ size_t wd_otel_take(enum wd_otel_signal sig, void **out, size_t max)
 static void free_item(struct proc *p, void *it)
 {
 	if (p->sig == WD_SIG_TRACES)
-		free(it); /* a wd_span_rec */
+		wd_otel_span_rec_free(it);
 	else
 		wd_otel_lrec_release(it);
 }

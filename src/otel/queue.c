@@ -1,5 +1,8 @@
 /* queue.c - the bounded lock-free queue between the threads that end spans or log and the
  * exporter thread (Dmitry Vyukov's bounded MPMC design, written from its description). */
+#include <pthread.h>
+#include <stdlib.h>
+
 #include "sdk_int.h"
 
 /*
@@ -73,4 +76,39 @@ size_t wd_ring_count(struct wd_ring *r)
 	size_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	size_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
 	return t > h ? t - h : 0;
+}
+
+static pthread_mutex_t pools_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct wd_ring *pool_ring(struct wd_pool *p)
+{
+	if (!atomic_load_explicit(&p->ready, memory_order_acquire)) {
+		pthread_mutex_lock(&pools_mu);
+		if (!atomic_load_explicit(&p->ready, memory_order_relaxed)) {
+			wd_ring_init(&p->r, p->cap);
+			atomic_store_explicit(&p->ready, true, memory_order_release);
+		}
+		pthread_mutex_unlock(&pools_mu);
+	}
+	return &p->r;
+}
+
+void *wd_pool_get(struct wd_pool *p)
+{
+	void *b = wd_ring_pop(pool_ring(p));
+	if (!b)
+		return xmalloc(p->block);
+	WD_ASAN_UNPOISON(b, p->block);
+	return b;
+}
+
+void wd_pool_put(struct wd_pool *p, void *b)
+{
+	if (!b)
+		return;
+	WD_ASAN_POISON(b, p->block);
+	if (!wd_ring_push(pool_ring(p), b)) {
+		WD_ASAN_UNPOISON(b, p->block);
+		free(b);
+	}
 }

@@ -168,12 +168,16 @@ void wd_span_release(struct wd_span *s);
  * OTLP Span message as a ScopeSpans.spans field (tag and length included), or its console
  * line. The span itself goes back to the pool at once, so a queued span costs its encoded
  * size (a few hundred bytes) rather than the whole working struct (about 1 KiB, plus the
- * link and attribute arrays of a big one). Released with free().
+ * link and attribute arrays of a big one). Released with wd_otel_span_rec_free: most
+ * records are blocks of one size (WD_SPAN_REC_BLOCK) that go back to a pool, so a span
+ * costs no malloc and no cross-thread free (the exporter frees what workers made).
  */
 struct wd_span_rec {
-	uint32_t len;
+	uint32_t len;  /* bytes in b */
+	uint32_t size; /* bytes of the whole block, header included */
 	uint8_t b[];
 };
+#define WD_SPAN_REC_BLOCK 512 /* an HTTP server span is 350 to 500 bytes */
 
 /* Marks pooled memory unusable under AddressSanitizer (gcc -fsanitize=address), so that a
  * use after it went back to a pool is reported as one; nothing otherwise. */
@@ -230,6 +234,22 @@ bool wd_ring_push(struct wd_ring *r, void *p);
 void *wd_ring_pop(struct wd_ring *r);
 size_t wd_ring_count(struct wd_ring *r);
 
+/*
+ * A pool of free blocks of one size over a ring: the hot path takes and gives back warm
+ * memory without malloc (and without glibc's arena lock, or its slow free of a block
+ * another thread allocated). The ring is made on first use; at most cap blocks wait in
+ * it, more are freed. Pooled blocks are poisoned under ASan, so a use after the block
+ * went back is reported.
+ */
+struct wd_pool {
+	struct wd_ring r;
+	size_t block, cap;
+	atomic_bool ready;
+};
+#define WD_POOL_INIT(block_size, max_free) {.block = (block_size), .cap = (max_free)}
+void *wd_pool_get(struct wd_pool *p);
+void wd_pool_put(struct wd_pool *p, void *b);
+
 /* ---- Pipeline (export.c) ----------------------------------------------------------- */
 
 /* True once wd_otel_init started the SDK (not disabled). Any thread. */
@@ -264,6 +284,7 @@ int wd_otel_encode_span_recs(struct wd_pb *b, struct wd_span_rec *const *recs, s
 /* An ended span's record (wd_span_rec): its ScopeSpans.spans field, or with console its
  * console line. NULL when the span alone is over the request cap. */
 struct wd_span_rec *wd_otel_span_rec(const struct wd_span *s, bool console);
+void wd_otel_span_rec_free(struct wd_span_rec *r);
 int wd_otel_encode_logs(struct wd_pb *b, struct wd_lrec *const *recs, size_t n);
 /* One JSON-ish line per item, for the console exporters. */
 void wd_otel_console_span(const struct wd_span *s, struct wd_buf *out);

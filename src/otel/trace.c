@@ -19,26 +19,12 @@ struct wd_arena_chunk {
 
 static _Thread_local struct wd_span *tl_current;
 
-/*
- * Ended spans come back from the exporter thread through a lock-free pool, so the hot
- * path reuses warm memory instead of taking glibc's arena lock against the exporter.
- */
-static struct wd_ring pool;
-static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
-
-static void pool_make(void)
-{
-	wd_ring_init(&pool, POOL_CAP);
-}
+/* Ended spans come back to a pool, so the hot path reuses warm memory. */
+static struct wd_pool pool = WD_POOL_INIT(sizeof(struct wd_span), POOL_CAP);
 
 static struct wd_span *span_alloc(void)
 {
-	pthread_once(&pool_once, pool_make);
-	struct wd_span *s = wd_ring_pop(&pool);
-	if (s)
-		WD_ASAN_UNPOISON(s, sizeof(*s));
-	else
-		s = xmalloc(sizeof(*s));
+	struct wd_span *s = wd_pool_get(&pool);
 	s->has_parent = s->parent_remote = s->recording = false;
 	s->kind = WD_SPAN_INTERNAL;
 	s->status = WD_STATUS_UNSET;
@@ -71,11 +57,7 @@ void wd_span_release(struct wd_span *s)
 	free(s->events);
 	free(s->links);
 	/* Ended spans are reused at once: under ASan a use after wd_span_end is reported. */
-	WD_ASAN_POISON(s, sizeof(*s));
-	if (!wd_ring_push(&pool, s)) {
-		WD_ASAN_UNPOISON(s, sizeof(*s));
-		free(s);
-	}
+	wd_pool_put(&pool, s);
 }
 
 static void *arena_alloc(struct wd_span *s, size_t n)

@@ -621,6 +621,48 @@ TEST(span_keeps_lasting_text_by_pointer)
 	}
 }
 
+/* Ended spans' records: a usual span fits a pool block, which is reused after it is
+ * freed; a bigger one gets a block of its own size; both decode (protobuf-c). */
+TEST(span_records_pool_blocks_and_fit_big_spans)
+{
+	static const char *const none[] = {NULL};
+	fake_running(none);
+	char big[900];
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	struct wd_span_rec *r[3];
+	for (int i = 0; i < 3; i++) {
+		struct wd_attr a[] = {WD_A_STR("url.path", i == 1 ? big : "/orders/1")};
+		struct wd_span *s = wd_span_start_root("rec", WD_SPAN_SERVER, a, 1);
+		s->end_ns = s->start_ns + 1;
+		r[i] = wd_otel_span_rec(s, false);
+		wd_span_release(s);
+		ASSERT_TRUE(r[i] != NULL);
+		if (i == 0)
+			wd_otel_span_rec_free(r[0]); /* back to the pool, taken again below */
+	}
+	EXPECT_INT(r[2]->size, WD_SPAN_REC_BLOCK);
+	EXPECT_INT(r[1]->size, offsetof(struct wd_span_rec, b) + r[1]->len);
+	EXPECT_TRUE(r[1]->len > sizeof(big));
+	struct wd_span_rec *two[] = {r[1], r[2]};
+	struct wd_pb b = {0};
+	ASSERT_TRUE(wd_otel_encode_span_recs(&b, two, 2) == 0);
+	Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest *m =
+	    opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
+	        NULL, b.len, b.p);
+	ASSERT_TRUE(m && m->n_resource_spans == 1 && m->resource_spans[0]->n_scope_spans == 1);
+	Opentelemetry__Proto__Trace__V1__ScopeSpans *ss = m->resource_spans[0]->scope_spans[0];
+	ASSERT_TRUE(ss->n_spans == 2 && ss->spans[0]->n_attributes == 1 &&
+	            ss->spans[1]->n_attributes == 1);
+	EXPECT_STR(ss->spans[0]->attributes[0]->value->string_value, big);
+	EXPECT_STR(ss->spans[1]->attributes[0]->value->string_value, "/orders/1");
+	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+	    m, NULL);
+	wd_pb_release(&b);
+	wd_otel_span_rec_free(r[1]);
+	wd_otel_span_rec_free(r[2]);
+}
+
 TEST(span_attribute_keys_replace_past_the_inline_list)
 {
 	static const char *const none[] = {NULL};
