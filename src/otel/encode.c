@@ -245,9 +245,14 @@ static inline void copy_short(uint8_t *d, const char *s, size_t n)
 		memcpy(&h2, s + n - 4, 4);
 		memcpy(d, &h1, 4);
 		memcpy(d + n - 4, &h2, 4);
-	} else if (n < 4) {
-		for (size_t i = 0; i < n; i++)
-			d[i] = (uint8_t)s[i];
+	} else if (n >= 2 && n < 4) {
+		uint16_t q1, q2;
+		memcpy(&q1, s, 2);
+		memcpy(&q2, s + n - 2, 2);
+		memcpy(d, &q1, 2);
+		memcpy(d + n - 2, &q2, 2);
+	} else if (n == 1) {
+		d[0] = (uint8_t)s[0];
 	} else {
 		memcpy(d, s, n);
 	}

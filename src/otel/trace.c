@@ -295,11 +295,28 @@ static void copy_value(struct wd_span *s, struct wd_sattr *d, const struct wd_at
 	}
 }
 
-/* A bit that keys of equal text share, for the span's key filter. */
+/* A bit that keys of equal text share, for the span's key filter: the first and last
+ * bytes and the length, mixed, so that keys with a common ending ("server.address" and
+ * "client.address") or length seldom share a bit; a shared bit costs a compare with
+ * each key set so far. */
 static uint64_t key_bit(const char *key, size_t klen)
 {
-	unsigned c = klen ? (unsigned char)key[klen - 1] * 7u + (unsigned char)key[klen / 2] : 0;
-	return 1ull << ((klen + c) & 63);
+	uint64_t w = 0;
+	if (klen >= 8) {
+		uint64_t x, y;
+		memcpy(&x, key, 8);
+		memcpy(&y, key + klen - 8, 8);
+		w = x ^ y;
+	} else if (klen >= 4) {
+		uint32_t x, y;
+		memcpy(&x, key, 4);
+		memcpy(&y, key + klen - 4, 4);
+		w = x ^ (uint64_t)y << 32;
+	} else {
+		for (size_t i = 0; i < klen; i++)
+			w = w << 8 | (unsigned char)key[i];
+	}
+	return 1ull << (((w ^ klen) * 0x9E3779B97F4A7C15ull) >> 58);
 }
 
 /* Sets a span attribute: same key replaces, past the limit is counted as dropped. */
