@@ -853,7 +853,12 @@ static bool to_int(double v, int64_t *out)
 {
 	if (!(v > -9.2e18 && v < 9.2e18))
 		return false;
-	*out = (int64_t)llround(v);
+	/* llround without its libm call (some 27 instructions, on every measurement of an
+	 * integer instrument): the truncated value and the fraction v - i are both exact in
+	 * this range, and halves round away from zero, as llround rounds them. */
+	int64_t i = (int64_t)v;
+	double frac = v - (double)i;
+	*out = i + (frac >= 0.5) - (frac <= -0.5);
 	return true;
 }
 
@@ -893,14 +898,19 @@ static void measure(struct wd_instrument *inst, double value, const struct wd_at
 		s->b[b]++;
 		s->sum += value;
 		s->isum += value;
-		if (value < s->min)
-			s->min = value;
-		if (value > s->max)
-			s->max = value;
-		if (value < s->imin)
+		/* min <= imin and max >= imax always (the interval's values are some of all
+		 * values, and a delta reading resets imin and imax to the infinities), so a
+		 * value within the interval's range is within the whole range too. */
+		if (value < s->imin) {
 			s->imin = value;
-		if (value > s->imax)
+			if (value < s->min)
+				s->min = value;
+		}
+		if (value > s->imax) {
 			s->imax = value;
+			if (value > s->max)
+				s->max = value;
+		}
 		series_unlock(s);
 		return;
 	}
