@@ -76,6 +76,10 @@ struct wd_instrument {
 	size_t nregular; /* series other than the overflow one */
 	struct series *overflow;
 	int64_t otlp_last_ns; /* start of the current OTLP delta interval */
+	/* This instrument's slot among the per-thread cache's last sets: registration order
+	 * spreads the first WD_METRIC_LAST_SLOTS instruments over distinct slots, and a
+	 * measurement loads the index instead of hashing the instrument's address. */
+	unsigned last_slot;
 	atomic_uint_fast64_t dropped;
 	atomic_bool warned;
 };
@@ -427,14 +431,26 @@ static void series_insert(struct wd_instrument *inst, struct series *s)
  * Uncontended it is one atomic exchange, where a pthread mutex took about 55 instructions
  * for lock and unlock, on every measurement.
  */
-static void series_lock(struct series *s)
+static __attribute__((noinline)) void series_lock_wait(struct series *s)
 {
 	unsigned spins = 0;
-	while (atomic_exchange_explicit(&s->busy, true, memory_order_acquire)) {
+	do {
 		while (atomic_load_explicit(&s->busy, memory_order_relaxed))
 			if (++spins % 128 == 0)
 				sched_yield();
-	}
+	} while (atomic_exchange_explicit(&s->busy, true, memory_order_acquire));
+}
+
+/* The uncontended exchange is inline in every measurement; only waiting is a call. */
+static inline bool series_trylock(struct series *s)
+{
+	return !atomic_exchange_explicit(&s->busy, true, memory_order_acquire);
+}
+
+static inline void series_lock(struct series *s)
+{
+	if (!series_trylock(s))
+		series_lock_wait(s);
 }
 
 static void series_unlock(struct series *s)
@@ -619,39 +635,48 @@ static bool fast_key_equal(const struct fast_key *x, const struct fast_key *y)
  * call site measures the same set request after request, and this finds it without
  * building and hashing its identity. Pointers equal to the entry's (which are literals)
  * are the same text, so no literal check is needed either.
+ *
+ * Every measurement runs this, so the attributes are compared without a branch each:
+ * the differences of key, type and value are or-ed together and tested once. An entry
+ * holds scalar types only, so an equal type means a one-word value, and the union's first
+ * word is the whole value of a string pointer, an integer or a double. A bool has only
+ * its own byte set; it is read as the bool, like value_word does.
  */
-static bool last_equal(const struct cache_entry *e, const struct wd_instrument *inst,
-                       const struct wd_attr *attrs, size_t nattrs)
+static inline bool last_equal(const struct cache_entry *e, const struct wd_instrument *inst,
+                              const struct wd_attr *attrs, size_t nattrs)
 {
 	if (e->inst != inst || e->k.n != nattrs || (nattrs && !attrs))
 		return false;
+	uint64_t diff = 0;
 	for (size_t i = 0; i < nattrs; i++) {
 		const struct wd_attr *a = &attrs[i];
 		uint64_t v;
-		if (a->key != e->k.a[i].key || (uint64_t)a->type != e->k.a[i].type ||
-		    !value_word(a, &v) || v != e->k.a[i].v)
-			return false;
+		memcpy(&v, &a->v, sizeof(v));
+		if (a->type == WD_ATTR_BOOL)
+			v = a->v.b;
+		diff |= ((uintptr_t)a->key ^ (uintptr_t)e->k.a[i].key) |
+		        ((uint64_t)a->type ^ e->k.a[i].type) | (v ^ e->k.a[i].v);
 	}
-	return true;
+	return diff == 0;
 }
 
-static struct series *series_for(struct wd_instrument *inst, const struct wd_attr *attrs,
-                                 size_t nattrs)
+/* After the hashed slots, the set each instrument last met (two instruments that share a
+ * slot only miss here). */
+static struct cache_entry *last_entry(struct cache_entry *cache, const struct wd_instrument *inst)
+{
+	return &cache[WD_METRIC_CACHE_SLOTS + inst->last_slot];
+}
+
+/* The cache past the last-set check: the hashed slots, else the full lookup. Out of line,
+ * so that the hit path inlined in measure saves no registers for it. */
+static __attribute__((noinline)) struct series *
+series_miss(struct wd_instrument *inst, const struct wd_attr *attrs, size_t nattrs)
 {
 	if (!tl_cache) {
 		pthread_once(&cache_once, cache_key_make);
 		tl_cache = xcalloc(WD_METRIC_CACHE_SLOTS + WD_METRIC_LAST_SLOTS, sizeof(*tl_cache));
 		/* Freed by the key's destructor when the thread exits. */
 		pthread_setspecific(cache_key, tl_cache);
-	}
-	/* After the hashed slots, the set each instrument last met (by instrument address:
-	 * two instruments that share a slot only miss here). */
-	struct cache_entry *last =
-	    &tl_cache[WD_METRIC_CACHE_SLOTS +
-	              ((uintptr_t)inst * 0x9E3779B97F4A7C15ull >> 32) % WD_METRIC_LAST_SLOTS];
-	if (last_equal(last, inst, attrs, nattrs)) {
-		cache_hits++;
-		return last->s;
 	}
 	struct fast_key k;
 	if (!fast_key_make(inst, attrs, nattrs, &k))
@@ -665,10 +690,29 @@ static struct series *series_for(struct wd_instrument *inst, const struct wd_att
 		e->s = series_lookup(inst, attrs, nattrs);
 		memcpy(&e->k, &k, offsetof(struct fast_key, a) + k.n * sizeof(k.a[0]));
 	}
+	struct cache_entry *last = last_entry(tl_cache, inst);
 	last->inst = inst;
 	last->s = e->s;
 	memcpy(&last->k, &k, offsetof(struct fast_key, a) + k.n * sizeof(k.a[0]));
 	return e->s;
+}
+
+/* The series of the set inst last met on this thread if attrs are that set, else NULL. */
+static inline struct series *series_last(const struct wd_instrument *inst,
+                                         const struct wd_attr *attrs, size_t nattrs)
+{
+	struct cache_entry *last = tl_cache ? last_entry(tl_cache, inst) : NULL;
+	if (!last || !last_equal(last, inst, attrs, nattrs))
+		return NULL;
+	cache_hits++;
+	return last->s;
+}
+
+static struct series *series_for(struct wd_instrument *inst, const struct wd_attr *attrs,
+                                 size_t nattrs)
+{
+	struct series *s = series_last(inst, attrs, nattrs);
+	return s ? s : series_miss(inst, attrs, nattrs);
 }
 
 void wd_metrics_cache_stats(uint64_t *hits, uint64_t *misses)
@@ -810,6 +854,7 @@ static struct wd_instrument *instrument_get(enum wd_instrument_kind kind, const 
 	}
 	pthread_mutex_init(&inst->mu, NULL);
 	inst->otlp_last_ns = wd_now_ns();
+	inst->last_slot = (unsigned)(nregistry % WD_METRIC_LAST_SLOTS);
 	registry[nregistry++] = inst;
 out:
 	pthread_mutex_unlock(&registry_mu);
@@ -877,23 +922,15 @@ static size_t bucket_of(const double *bounds, size_t n, double v)
 	return lo;
 }
 
-static void measure(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
-                    size_t nattrs)
+/*
+ * Adds a checked measurement to series s, whose lock the caller took, and unlocks it. iv
+ * is the value of an integer instrument, b the bucket of a histogram's (both taken before
+ * the lock, to keep it short).
+ */
+static inline void series_add_locked(const struct wd_instrument *inst, struct series *s,
+                                     double value, int64_t iv, size_t b)
 {
-	if (!inst || inst->noop || kind_async(inst->kind) || wd_otel_disabled)
-		return;
-	int64_t iv = 0;
-	if (!isfinite(value))
-		return drop(inst, value, "not a finite number");
-	if (value < 0 && (inst->kind == WD_COUNTER || inst->kind == WD_HISTOGRAM))
-		return drop(inst, value, "a counter or histogram takes no negative value");
-	if (inst->is_int && !to_int(value, &iv))
-		return drop(inst, value, "out of the 64-bit integer range");
-
-	struct series *s = series_for(inst, attrs, nattrs);
 	if (inst->kind == WD_HISTOGRAM) {
-		size_t b = bucket_of(inst->bounds, inst->nbounds, value);
-		series_lock(s);
 		s->n++;
 		s->b[b]++;
 		s->sum += value;
@@ -914,7 +951,6 @@ static void measure(struct wd_instrument *inst, double value, const struct wd_at
 		series_unlock(s);
 		return;
 	}
-	series_lock(s);
 	s->n++;
 	if (inst->kind == WD_GAUGE) {
 		s->sum = value;
@@ -928,6 +964,56 @@ static void measure(struct wd_instrument *inst, double value, const struct wd_at
 		s->isum += value;
 	}
 	series_unlock(s);
+}
+
+static size_t bucket_for(const struct wd_instrument *inst, double value)
+{
+	return inst->kind == WD_HISTOGRAM ? bucket_of(inst->bounds, inst->nbounds, value) : 0;
+}
+
+/*
+ * The ends of measure for a set that is not the instrument's last one on this thread, and
+ * for a series another thread holds. They are tail calls out of line, like every other
+ * call measure makes: a call that returns into measure would make it save registers on
+ * the path that most measurements take.
+ */
+static __attribute__((noinline)) void measure_miss(struct wd_instrument *inst, double value,
+                                                   int64_t iv, const struct wd_attr *attrs,
+                                                   size_t nattrs)
+{
+	struct series *s = series_miss(inst, attrs, nattrs);
+	size_t b = bucket_for(inst, value);
+	series_lock(s);
+	series_add_locked(inst, s, value, iv, b);
+}
+
+static __attribute__((noinline)) void measure_wait(struct wd_instrument *inst, struct series *s,
+                                                   double value, int64_t iv, size_t b)
+{
+	series_lock_wait(s);
+	series_add_locked(inst, s, value, iv, b);
+}
+
+static void measure(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
+                    size_t nattrs)
+{
+	if (!inst || inst->noop || kind_async(inst->kind) || wd_otel_disabled)
+		return;
+	int64_t iv = 0;
+	if (!isfinite(value))
+		return drop(inst, value, "not a finite number");
+	if (value < 0 && (inst->kind == WD_COUNTER || inst->kind == WD_HISTOGRAM))
+		return drop(inst, value, "a counter or histogram takes no negative value");
+	if (inst->is_int && !to_int(value, &iv))
+		return drop(inst, value, "out of the 64-bit integer range");
+
+	struct series *s = series_last(inst, attrs, nattrs);
+	if (!s)
+		return measure_miss(inst, value, iv, attrs, nattrs);
+	size_t b = bucket_for(inst, value);
+	if (!series_trylock(s))
+		return measure_wait(inst, s, value, iv, b);
+	series_add_locked(inst, s, value, iv, b);
 }
 
 void wd_metric_add(struct wd_instrument *inst, double value, const struct wd_attr *attrs,

@@ -662,6 +662,80 @@ TEST(metrics_integer_values_round_like_llround)
 	mcap_free(m);
 }
 
+/* The last-set path compares the caller's attributes as passed: the same array with one
+ * key, type or value changed is another set, a bool is compared by its value alone (the
+ * rest of its union is garbage here), and instruments that share a last slot keep
+ * their own sets. */
+TEST(metrics_last_set_path_picks_the_right_series)
+{
+	struct wd_instrument *c[WD_METRIC_LAST_SLOTS + 1];
+	for (size_t k = 0; k < WD_ARRAY_LEN(c); k++) {
+		char name[32];
+		snprintf(name, sizeof(name), "test.last.%zu", k);
+		c[k] = wd_instrument_new(WD_COUNTER, name, "", "", true, NULL, 0);
+	}
+	struct wd_instrument *first = c[0], *same_slot = c[WD_METRIC_LAST_SLOTS];
+	struct wd_attr a[3] = {WD_A_STR("m", "GET"), WD_A_INT("code", 200), WD_A_BOOL("ok", true)};
+	wd_metric_add(first, 1, a, 3);
+	wd_metric_add(first, 1, a, 3);
+	a[1].v.i = 500;
+	wd_metric_add(first, 2, a, 3);
+	a[0].v.s = "PUT";
+	wd_metric_add(first, 4, a, 3);
+	/* The same key and the same value word, 500, as another type. */
+	double w500;
+	memcpy(&w500, &(int64_t){500}, sizeof(w500));
+	a[1] = WD_A_DBL("code", w500);
+	wd_metric_add(first, 8, a, 3);
+	a[1] = WD_A_INT("code", 200);
+	a[0].v.s = "GET";
+	a[0].key = "method";
+	wd_metric_add(first, 16, a, 3);
+	a[0].key = "m";
+	memset(&a[2].v, 0xA5, sizeof(a[2].v));
+	a[2].v.b = true;
+	wd_metric_add(first, 32, a, 3); /* the first set again */
+	wd_metric_add(same_slot, 64, a, 3);
+	a[2].v.b = false;
+	wd_metric_add(first, 128, a, 3);
+	wd_metric_add(first, 256, a, 2); /* a prefix of the array is another set */
+	wd_metric_add(same_slot, 512, a, 2);
+	struct mcap *m = mcap_collect(WD_READER_PROM, "test.last.0");
+	ASSERT_TRUE(m->found);
+	EXPECT_INT(m->n, 7);
+	struct {
+		const char *attrs;
+		int64_t want;
+	} pts[] = {
+	    {"code=200,m=GET,ok=true", 1 + 1 + 32},
+	    {"code=500,m=GET,ok=true", 2},
+	    {"code=500,m=PUT,ok=true", 4},
+	    {"code=2.47033e-321,m=PUT,ok=true", 8},
+	    {"code=200,method=GET,ok=true", 16},
+	    {"code=200,m=GET,ok=false", 128},
+	    {"code=200,m=GET", 256},
+	};
+	for (size_t k = 0; k < WD_ARRAY_LEN(pts); k++) {
+		struct mcap_pt *p = mcap_find(m, pts[k].attrs);
+		if (!p) {
+			unit_fail(__FILE__, __LINE__, "no point for %s", pts[k].attrs);
+			continue;
+		}
+		EXPECT_INT(p->i, pts[k].want);
+	}
+	mcap_free(m);
+	char name[32];
+	snprintf(name, sizeof(name), "test.last.%d", WD_METRIC_LAST_SLOTS);
+	m = mcap_collect(WD_READER_PROM, name);
+	ASSERT_TRUE(m->found);
+	EXPECT_INT(m->n, 2);
+	struct mcap_pt *p = mcap_find(m, "code=200,m=GET,ok=true");
+	EXPECT_TRUE(p && p->i == 64);
+	p = mcap_find(m, "code=200,m=GET");
+	EXPECT_TRUE(p && p->i == 512);
+	mcap_free(m);
+}
+
 /* A histogram measured on one literal set from several threads (each thread's last-set
  * path) while the OTLP reader takes deltas: counts, buckets, sums and both the interval's
  * and the cumulative min and max come out exact. */
