@@ -1,4 +1,5 @@
 /* metrics.c - instruments, their aggregation per attribute set, and collection. */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -58,8 +59,12 @@ struct table {
 
 struct wd_instrument {
 	enum wd_instrument_kind kind;
-	bool noop;
+	bool measurable; /* takes wd_metric_add/record: synchronous, not the no-op instrument */
 	bool is_int;
+	/* The values a measurement may have, both ends included (finite; not negative for the
+	 * monotonic kinds; within the 64-bit range for integers): two comparisons on every
+	 * measurement, and refuse says which rule a value outside broke. */
+	double lo, hi;
 	char *name, *unit, *description;
 	double *bounds;
 	size_t nbounds;
@@ -91,8 +96,7 @@ struct wd_observer {
 };
 
 /* Returned for invalid registrations: every operation on it does nothing. */
-static struct wd_instrument noop_instrument = {
-    .noop = true, .name = "", .unit = "", .description = ""};
+static struct wd_instrument noop_instrument = {.name = "", .unit = "", .description = ""};
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct wd_instrument *registry[WD_METRIC_MAX_INSTRUMENTS];
@@ -550,8 +554,9 @@ struct fast_key {
 	uint32_t n;
 	struct {
 		const char *key;
-		uint64_t v;
 		uint64_t type;
+		uint64_t v;    /* the value word: union_word & mask */
+		uint64_t mask; /* value_mask(type), kept for last_equal */
 	} a[WD_METRIC_CACHE_ATTRS];
 };
 
@@ -579,17 +584,29 @@ static void cache_key_make(void)
 	pthread_key_create(&cache_key, cache_free);
 }
 
-/* A scalar attribute's value as one word (a string's by its pointer); false for the
- * other types. */
-static bool value_word(const struct wd_attr *a, uint64_t *v)
+/* The first word of an attribute's value union: with value_mask, a scalar's value as one
+ * word (a string's by its pointer). */
+static uint64_t union_word(const struct wd_attr *a)
 {
-	switch (a->type) {
-	case WD_ATTR_STR: *v = (uint64_t)(uintptr_t)a->v.s; return true;
-	case WD_ATTR_BOOL: *v = a->v.b; return true;
-	case WD_ATTR_INT: *v = (uint64_t)a->v.i; return true;
-	case WD_ATTR_DOUBLE: memcpy(v, &a->v.d, 8); return true;
-	default: return false;
+	uint64_t w;
+	memcpy(&w, &a->v, sizeof(w));
+	return w;
+}
+
+/* The bits of union_word that hold a scalar of type t: all of them for a string pointer,
+ * an integer or a double; a bool's own byte for a bool, whose union has its other bytes
+ * unset. 0 for the other types, which have no one-word value. */
+static uint64_t value_mask(enum wd_attr_type t)
+{
+	if (t == WD_ATTR_BOOL) {
+		union {
+			bool b;
+			uint64_t w;
+		} u = {.w = 0};
+		memset(&u.b, 0xff, sizeof(u.b));
+		return u.w;
 	}
+	return t == WD_ATTR_STR || t == WD_ATTR_INT || t == WD_ATTR_DOUBLE ? UINT64_MAX : 0;
 }
 
 /* Builds the identity of a set; false when it has none (a copied string, an array, too
@@ -602,14 +619,15 @@ static bool fast_key_make(const struct wd_instrument *inst, const struct wd_attr
 	uint64_t h = (uint64_t)(uintptr_t)inst * 0x9E3779B97F4A7C15ull;
 	for (size_t i = 0; i < nattrs; i++) {
 		const struct wd_attr *a = &attrs[i];
-		uint64_t v;
-		if (!a->key || !wd_otel_static_str(a->key) || !value_word(a, &v))
+		uint64_t mask = value_mask(a->type), v = union_word(a) & mask;
+		if (!a->key || !wd_otel_static_str(a->key) || !mask)
 			return false;
 		if (a->type == WD_ATTR_STR && (!a->v.s || !wd_otel_static_str(a->v.s)))
 			return false;
 		k->a[i].key = a->key;
-		k->a[i].v = v;
 		k->a[i].type = a->type;
+		k->a[i].v = v;
+		k->a[i].mask = mask;
 		h = (h ^ (uint64_t)(uintptr_t)a->key) * 0xff51afd7ed558ccdull;
 		h = (h ^ v ^ (uint64_t)a->type << 56) * 0xc4ceb9fe1a85ec53ull;
 		h ^= h >> 29;
@@ -637,10 +655,9 @@ static bool fast_key_equal(const struct fast_key *x, const struct fast_key *y)
  * are the same text, so no literal check is needed either.
  *
  * Every measurement runs this, so the attributes are compared without a branch each:
- * the differences of key, type and value are or-ed together and tested once. An entry
- * holds scalar types only, so an equal type means a one-word value, and the union's first
- * word is the whole value of a string pointer, an integer or a double. A bool has only
- * its own byte set; it is read as the bool, like value_word does.
+ * the differences of key, type and value word are or-ed together and tested once. The
+ * entry's mask is that of its type, which is the caller's unless the types differ, and
+ * then the difference is not 0 anyway.
  */
 static inline bool last_equal(const struct cache_entry *e, const struct wd_instrument *inst,
                               const struct wd_attr *attrs, size_t nattrs)
@@ -650,12 +667,9 @@ static inline bool last_equal(const struct cache_entry *e, const struct wd_instr
 	uint64_t diff = 0;
 	for (size_t i = 0; i < nattrs; i++) {
 		const struct wd_attr *a = &attrs[i];
-		uint64_t v;
-		memcpy(&v, &a->v, sizeof(v));
-		if (a->type == WD_ATTR_BOOL)
-			v = a->v.b;
 		diff |= ((uintptr_t)a->key ^ (uintptr_t)e->k.a[i].key) |
-		        ((uint64_t)a->type ^ e->k.a[i].type) | (v ^ e->k.a[i].v);
+		        ((uint64_t)a->type ^ e->k.a[i].type) |
+		        ((union_word(a) & e->k.a[i].mask) ^ e->k.a[i].v);
 	}
 	return diff == 0;
 }
@@ -838,7 +852,12 @@ static struct wd_instrument *instrument_get(enum wd_instrument_kind kind, const 
 	}
 	inst = xcalloc(1, sizeof(*inst));
 	inst->kind = kind;
+	inst->measurable = !kind_async(kind);
 	inst->is_int = is_int;
+	/* The largest double below 9.2e18: integers stay clear of the int64 edges. */
+	inst->hi = is_int ? nextafter(9.2e18, 0) : DBL_MAX;
+	inst->lo =
+	    kind == WD_COUNTER || kind == WD_HISTOGRAM || kind == WD_OBS_COUNTER ? 0 : -inst->hi;
 	inst->name = xstrdup(name);
 	inst->unit = xstrdup(unit);
 	inst->description = xstrdup(description ? description : "");
@@ -893,18 +912,27 @@ static void drop(struct wd_instrument *inst, double value, const char *why)
 		        value, inst->name, why);
 }
 
-/* Converts a value of an integer instrument; false when it does not fit. */
-static bool to_int(double v, int64_t *out)
+/* Drops a value outside [inst->lo, inst->hi], saying which rule it broke. */
+static void refuse(struct wd_instrument *inst, double value)
 {
-	if (!(v > -9.2e18 && v < 9.2e18))
-		return false;
+	if (!isfinite(value))
+		return drop(inst, value, "not a finite number");
+	if (value < 0 && inst->kind == WD_OBS_COUNTER)
+		return drop(inst, value, "an observable counter takes no negative value");
+	if (value < 0 && (inst->kind == WD_COUNTER || inst->kind == WD_HISTOGRAM))
+		return drop(inst, value, "a counter or histogram takes no negative value");
+	drop(inst, value, "out of the 64-bit integer range");
+}
+
+/* The value of an integer instrument, v within [inst->lo, inst->hi]. */
+static int64_t to_int(double v)
+{
 	/* llround without its libm call (some 27 instructions, on every measurement of an
 	 * integer instrument): the truncated value and the fraction v - i are both exact in
 	 * this range, and halves round away from zero, as llround rounds them. */
 	int64_t i = (int64_t)v;
 	double frac = v - (double)i;
-	*out = i + (frac >= 0.5) - (frac <= -0.5);
-	return true;
+	return i + (frac >= 0.5) - (frac <= -0.5);
 }
 
 /* The bucket of v: the first i with v <= bounds[i], else nbounds (OTel buckets are
@@ -997,15 +1025,11 @@ static __attribute__((noinline)) void measure_wait(struct wd_instrument *inst, s
 static void measure(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
                     size_t nattrs)
 {
-	if (!inst || inst->noop || kind_async(inst->kind) || wd_otel_disabled)
+	if (!inst || !inst->measurable || wd_otel_disabled)
 		return;
-	int64_t iv = 0;
-	if (!isfinite(value))
-		return drop(inst, value, "not a finite number");
-	if (value < 0 && (inst->kind == WD_COUNTER || inst->kind == WD_HISTOGRAM))
-		return drop(inst, value, "a counter or histogram takes no negative value");
-	if (inst->is_int && !to_int(value, &iv))
-		return drop(inst, value, "out of the 64-bit integer range");
+	if (!(value >= inst->lo && value <= inst->hi))
+		return refuse(inst, value);
+	int64_t iv = inst->is_int ? to_int(value) : 0;
 
 	struct series *s = series_last(inst, attrs, nattrs);
 	if (!s)
@@ -1034,13 +1058,9 @@ void wd_metric_observe(struct wd_observer *obs, double value, const struct wd_at
 	if (!obs || !obs->inst)
 		return;
 	struct wd_instrument *inst = obs->inst;
-	int64_t iv = 0;
-	if (!isfinite(value))
-		return drop(inst, value, "not a finite number");
-	if (value < 0 && inst->kind == WD_OBS_COUNTER)
-		return drop(inst, value, "an observable counter takes no negative value");
-	if (inst->is_int && !to_int(value, &iv))
-		return drop(inst, value, "out of the 64-bit integer range");
+	if (!(value >= inst->lo && value <= inst->hi))
+		return refuse(inst, value);
+	int64_t iv = inst->is_int ? to_int(value) : 0;
 	struct series *s = series_for(inst, attrs, nattrs);
 	series_lock(s);
 	/* Reported twice in one collection: the last report wins. */

@@ -1,5 +1,6 @@
 /* test_metrics.c - aggregation of the metrics core: attribute sets, buckets, cardinality,
  * temporality, asynchronous instruments, registration rules. */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -660,6 +661,36 @@ TEST(metrics_integer_values_round_like_llround)
 		EXPECT_INT(p->i, (int64_t)((uint64_t)r + (uint64_t)r));
 	}
 	mcap_free(m);
+}
+
+/* The edges of the values a measurement may have, per kind and value type. */
+TEST(metrics_value_range_edges)
+{
+	struct wd_instrument *c =
+	    wd_instrument_new(WD_COUNTER, "test.edge.c", "", "", false, NULL, 0);
+	wd_metric_add(c, -0.0, NULL, 0);     /* zero, kept */
+	wd_metric_add(c, -DBL_MIN, NULL, 0); /* negative: dropped */
+	wd_metric_add(c, DBL_MAX, NULL, 0);
+	struct wd_instrument *u =
+	    wd_instrument_new(WD_UPDOWN_COUNTER, "test.edge.u", "", "", true, NULL, 0);
+	wd_metric_add(u, nextafter(-9.2e18, 0), NULL, 0);
+	wd_metric_add(u, -9.2e18, NULL, 0); /* dropped */
+	wd_metric_add(u, 9.2e18, NULL, 0);  /* dropped */
+	struct wd_instrument *g =
+	    wd_instrument_new(WD_GAUGE, "test.edge.g", "", "", false, NULL, 0);
+	wd_metric_record(g, -DBL_MAX, NULL, 0);
+	wd_metric_record(g, -INFINITY, NULL, 0); /* dropped */
+	wd_metric_record(g, NAN, NULL, 0);       /* dropped */
+	EXPECT_INT(wd_metrics_dropped(), 5);
+	const char *names[] = {"test.edge.c", "test.edge.u", "test.edge.g"};
+	struct mcap *m[3];
+	mcap_collect_n(WD_READER_PROM, names, 3, m);
+	ASSERT_TRUE(m[0]->found && m[1]->found && m[2]->found);
+	EXPECT_DBL(m[0]->pts[0].d, DBL_MAX);
+	EXPECT_INT(m[1]->pts[0].i, (int64_t)nextafter(-9.2e18, 0));
+	EXPECT_TRUE(m[2]->pts[0].d == -DBL_MAX);
+	for (size_t i = 0; i < 3; i++)
+		mcap_free(m[i]);
 }
 
 /* The last-set path compares the caller's attributes as passed: the same array with one
