@@ -1,4 +1,5 @@
 /* metrics.c - instruments, their aggregation per attribute set, and collection. */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -58,8 +59,12 @@ struct table {
 
 struct wd_instrument {
 	enum wd_instrument_kind kind;
-	bool noop;
+	bool measurable; /* takes wd_metric_add/record: synchronous, not the no-op instrument */
 	bool is_int;
+	/* The values a measurement may have, both ends included (finite; not negative for the
+	 * monotonic kinds; within the 64-bit range for integers): two comparisons on every
+	 * measurement, and refuse says which rule a value outside broke. */
+	double lo, hi;
 	char *name, *unit, *description;
 	double *bounds;
 	size_t nbounds;
@@ -76,6 +81,10 @@ struct wd_instrument {
 	size_t nregular; /* series other than the overflow one */
 	struct series *overflow;
 	int64_t otlp_last_ns; /* start of the current OTLP delta interval */
+	/* This instrument's slot among the per-thread cache's last sets: registration order
+	 * spreads the first WD_METRIC_LAST_SLOTS instruments over distinct slots, and a
+	 * measurement loads the index instead of hashing the instrument's address. */
+	unsigned last_slot;
 	atomic_uint_fast64_t dropped;
 	atomic_bool warned;
 };
@@ -87,8 +96,7 @@ struct wd_observer {
 };
 
 /* Returned for invalid registrations: every operation on it does nothing. */
-static struct wd_instrument noop_instrument = {
-    .noop = true, .name = "", .unit = "", .description = ""};
+static struct wd_instrument noop_instrument = {.name = "", .unit = "", .description = ""};
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct wd_instrument *registry[WD_METRIC_MAX_INSTRUMENTS];
@@ -427,14 +435,26 @@ static void series_insert(struct wd_instrument *inst, struct series *s)
  * Uncontended it is one atomic exchange, where a pthread mutex took about 55 instructions
  * for lock and unlock, on every measurement.
  */
-static void series_lock(struct series *s)
+static __attribute__((noinline)) void series_lock_wait(struct series *s)
 {
 	unsigned spins = 0;
-	while (atomic_exchange_explicit(&s->busy, true, memory_order_acquire)) {
+	do {
 		while (atomic_load_explicit(&s->busy, memory_order_relaxed))
 			if (++spins % 128 == 0)
 				sched_yield();
-	}
+	} while (atomic_exchange_explicit(&s->busy, true, memory_order_acquire));
+}
+
+/* The uncontended exchange is inline in every measurement; only waiting is a call. */
+static inline bool series_trylock(struct series *s)
+{
+	return !atomic_exchange_explicit(&s->busy, true, memory_order_acquire);
+}
+
+static inline void series_lock(struct series *s)
+{
+	if (!series_trylock(s))
+		series_lock_wait(s);
 }
 
 static void series_unlock(struct series *s)
@@ -534,8 +554,9 @@ struct fast_key {
 	uint32_t n;
 	struct {
 		const char *key;
-		uint64_t v;
 		uint64_t type;
+		uint64_t v;    /* the value word: union_word & mask */
+		uint64_t mask; /* value_mask(type), kept for last_equal */
 	} a[WD_METRIC_CACHE_ATTRS];
 };
 
@@ -563,17 +584,29 @@ static void cache_key_make(void)
 	pthread_key_create(&cache_key, cache_free);
 }
 
-/* A scalar attribute's value as one word (a string's by its pointer); false for the
- * other types. */
-static bool value_word(const struct wd_attr *a, uint64_t *v)
+/* The first word of an attribute's value union: with value_mask, a scalar's value as one
+ * word (a string's by its pointer). */
+static uint64_t union_word(const struct wd_attr *a)
 {
-	switch (a->type) {
-	case WD_ATTR_STR: *v = (uint64_t)(uintptr_t)a->v.s; return true;
-	case WD_ATTR_BOOL: *v = a->v.b; return true;
-	case WD_ATTR_INT: *v = (uint64_t)a->v.i; return true;
-	case WD_ATTR_DOUBLE: memcpy(v, &a->v.d, 8); return true;
-	default: return false;
+	uint64_t w;
+	memcpy(&w, &a->v, sizeof(w));
+	return w;
+}
+
+/* The bits of union_word that hold a scalar of type t: all of them for a string pointer,
+ * an integer or a double; a bool's own byte for a bool, whose union has its other bytes
+ * unset. 0 for the other types, which have no one-word value. */
+static uint64_t value_mask(enum wd_attr_type t)
+{
+	if (t == WD_ATTR_BOOL) {
+		union {
+			bool b;
+			uint64_t w;
+		} u = {.w = 0};
+		memset(&u.b, 0xff, sizeof(u.b));
+		return u.w;
 	}
+	return t == WD_ATTR_STR || t == WD_ATTR_INT || t == WD_ATTR_DOUBLE ? UINT64_MAX : 0;
 }
 
 /* Builds the identity of a set; false when it has none (a copied string, an array, too
@@ -586,14 +619,15 @@ static bool fast_key_make(const struct wd_instrument *inst, const struct wd_attr
 	uint64_t h = (uint64_t)(uintptr_t)inst * 0x9E3779B97F4A7C15ull;
 	for (size_t i = 0; i < nattrs; i++) {
 		const struct wd_attr *a = &attrs[i];
-		uint64_t v;
-		if (!a->key || !wd_otel_static_str(a->key) || !value_word(a, &v))
+		uint64_t mask = value_mask(a->type), v = union_word(a) & mask;
+		if (!a->key || !wd_otel_static_str(a->key) || !mask)
 			return false;
 		if (a->type == WD_ATTR_STR && (!a->v.s || !wd_otel_static_str(a->v.s)))
 			return false;
 		k->a[i].key = a->key;
-		k->a[i].v = v;
 		k->a[i].type = a->type;
+		k->a[i].v = v;
+		k->a[i].mask = mask;
 		h = (h ^ (uint64_t)(uintptr_t)a->key) * 0xff51afd7ed558ccdull;
 		h = (h ^ v ^ (uint64_t)a->type << 56) * 0xc4ceb9fe1a85ec53ull;
 		h ^= h >> 29;
@@ -619,39 +653,44 @@ static bool fast_key_equal(const struct fast_key *x, const struct fast_key *y)
  * call site measures the same set request after request, and this finds it without
  * building and hashing its identity. Pointers equal to the entry's (which are literals)
  * are the same text, so no literal check is needed either.
+ *
+ * Every measurement runs this, so the attributes are compared without a branch each:
+ * the differences of key, type and value word are or-ed together and tested once. The
+ * entry's mask is that of its type, which is the caller's unless the types differ, and
+ * then the difference is not 0 anyway.
  */
-static bool last_equal(const struct cache_entry *e, const struct wd_instrument *inst,
-                       const struct wd_attr *attrs, size_t nattrs)
+static inline bool last_equal(const struct cache_entry *e, const struct wd_instrument *inst,
+                              const struct wd_attr *attrs, size_t nattrs)
 {
 	if (e->inst != inst || e->k.n != nattrs || (nattrs && !attrs))
 		return false;
+	uint64_t diff = 0;
 	for (size_t i = 0; i < nattrs; i++) {
 		const struct wd_attr *a = &attrs[i];
-		uint64_t v;
-		if (a->key != e->k.a[i].key || (uint64_t)a->type != e->k.a[i].type ||
-		    !value_word(a, &v) || v != e->k.a[i].v)
-			return false;
+		diff |= ((uintptr_t)a->key ^ (uintptr_t)e->k.a[i].key) |
+		        ((uint64_t)a->type ^ e->k.a[i].type) |
+		        ((union_word(a) & e->k.a[i].mask) ^ e->k.a[i].v);
 	}
-	return true;
+	return diff == 0;
 }
 
-static struct series *series_for(struct wd_instrument *inst, const struct wd_attr *attrs,
-                                 size_t nattrs)
+/* After the hashed slots, the set each instrument last met (two instruments that share a
+ * slot only miss here). */
+static struct cache_entry *last_entry(struct cache_entry *cache, const struct wd_instrument *inst)
+{
+	return &cache[WD_METRIC_CACHE_SLOTS + inst->last_slot];
+}
+
+/* The cache past the last-set check: the hashed slots, else the full lookup. Out of line,
+ * so that the hit path inlined in measure saves no registers for it. */
+static __attribute__((noinline)) struct series *
+series_miss(struct wd_instrument *inst, const struct wd_attr *attrs, size_t nattrs)
 {
 	if (!tl_cache) {
 		pthread_once(&cache_once, cache_key_make);
 		tl_cache = xcalloc(WD_METRIC_CACHE_SLOTS + WD_METRIC_LAST_SLOTS, sizeof(*tl_cache));
 		/* Freed by the key's destructor when the thread exits. */
 		pthread_setspecific(cache_key, tl_cache);
-	}
-	/* After the hashed slots, the set each instrument last met (by instrument address:
-	 * two instruments that share a slot only miss here). */
-	struct cache_entry *last =
-	    &tl_cache[WD_METRIC_CACHE_SLOTS +
-	              ((uintptr_t)inst * 0x9E3779B97F4A7C15ull >> 32) % WD_METRIC_LAST_SLOTS];
-	if (last_equal(last, inst, attrs, nattrs)) {
-		cache_hits++;
-		return last->s;
 	}
 	struct fast_key k;
 	if (!fast_key_make(inst, attrs, nattrs, &k))
@@ -665,10 +704,29 @@ static struct series *series_for(struct wd_instrument *inst, const struct wd_att
 		e->s = series_lookup(inst, attrs, nattrs);
 		memcpy(&e->k, &k, offsetof(struct fast_key, a) + k.n * sizeof(k.a[0]));
 	}
+	struct cache_entry *last = last_entry(tl_cache, inst);
 	last->inst = inst;
 	last->s = e->s;
 	memcpy(&last->k, &k, offsetof(struct fast_key, a) + k.n * sizeof(k.a[0]));
 	return e->s;
+}
+
+/* The series of the set inst last met on this thread if attrs are that set, else NULL. */
+static inline struct series *series_last(const struct wd_instrument *inst,
+                                         const struct wd_attr *attrs, size_t nattrs)
+{
+	struct cache_entry *last = tl_cache ? last_entry(tl_cache, inst) : NULL;
+	if (!last || !last_equal(last, inst, attrs, nattrs))
+		return NULL;
+	cache_hits++;
+	return last->s;
+}
+
+static struct series *series_for(struct wd_instrument *inst, const struct wd_attr *attrs,
+                                 size_t nattrs)
+{
+	struct series *s = series_last(inst, attrs, nattrs);
+	return s ? s : series_miss(inst, attrs, nattrs);
 }
 
 void wd_metrics_cache_stats(uint64_t *hits, uint64_t *misses)
@@ -794,7 +852,12 @@ static struct wd_instrument *instrument_get(enum wd_instrument_kind kind, const 
 	}
 	inst = xcalloc(1, sizeof(*inst));
 	inst->kind = kind;
+	inst->measurable = !kind_async(kind);
 	inst->is_int = is_int;
+	/* The largest double below 9.2e18: integers stay clear of the int64 edges. */
+	inst->hi = is_int ? nextafter(9.2e18, 0) : DBL_MAX;
+	inst->lo =
+	    kind == WD_COUNTER || kind == WD_HISTOGRAM || kind == WD_OBS_COUNTER ? 0 : -inst->hi;
 	inst->name = xstrdup(name);
 	inst->unit = xstrdup(unit);
 	inst->description = xstrdup(description ? description : "");
@@ -810,6 +873,7 @@ static struct wd_instrument *instrument_get(enum wd_instrument_kind kind, const 
 	}
 	pthread_mutex_init(&inst->mu, NULL);
 	inst->otlp_last_ns = wd_now_ns();
+	inst->last_slot = (unsigned)(nregistry % WD_METRIC_LAST_SLOTS);
 	registry[nregistry++] = inst;
 out:
 	pthread_mutex_unlock(&registry_mu);
@@ -848,13 +912,27 @@ static void drop(struct wd_instrument *inst, double value, const char *why)
 		        value, inst->name, why);
 }
 
-/* Converts a value of an integer instrument; false when it does not fit. */
-static bool to_int(double v, int64_t *out)
+/* Drops a value outside [inst->lo, inst->hi], saying which rule it broke. */
+static void refuse(struct wd_instrument *inst, double value)
 {
-	if (!(v > -9.2e18 && v < 9.2e18))
-		return false;
-	*out = (int64_t)llround(v);
-	return true;
+	if (!isfinite(value))
+		return drop(inst, value, "not a finite number");
+	if (value < 0 && inst->kind == WD_OBS_COUNTER)
+		return drop(inst, value, "an observable counter takes no negative value");
+	if (value < 0 && (inst->kind == WD_COUNTER || inst->kind == WD_HISTOGRAM))
+		return drop(inst, value, "a counter or histogram takes no negative value");
+	drop(inst, value, "out of the 64-bit integer range");
+}
+
+/* The value of an integer instrument, v within [inst->lo, inst->hi]. */
+static int64_t to_int(double v)
+{
+	/* llround without its libm call (some 27 instructions, on every measurement of an
+	 * integer instrument): the truncated value and the fraction v - i are both exact in
+	 * this range, and halves round away from zero, as llround rounds them. */
+	int64_t i = (int64_t)v;
+	double frac = v - (double)i;
+	return i + (frac >= 0.5) - (frac <= -0.5);
 }
 
 /* The bucket of v: the first i with v <= bounds[i], else nbounds (OTel buckets are
@@ -872,39 +950,35 @@ static size_t bucket_of(const double *bounds, size_t n, double v)
 	return lo;
 }
 
-static void measure(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
-                    size_t nattrs)
+/*
+ * Adds a checked measurement to series s, whose lock the caller took, and unlocks it. iv
+ * is the value of an integer instrument, b the bucket of a histogram's (both taken before
+ * the lock, to keep it short).
+ */
+static inline void series_add_locked(const struct wd_instrument *inst, struct series *s,
+                                     double value, int64_t iv, size_t b)
 {
-	if (!inst || inst->noop || kind_async(inst->kind) || wd_otel_disabled)
-		return;
-	int64_t iv = 0;
-	if (!isfinite(value))
-		return drop(inst, value, "not a finite number");
-	if (value < 0 && (inst->kind == WD_COUNTER || inst->kind == WD_HISTOGRAM))
-		return drop(inst, value, "a counter or histogram takes no negative value");
-	if (inst->is_int && !to_int(value, &iv))
-		return drop(inst, value, "out of the 64-bit integer range");
-
-	struct series *s = series_for(inst, attrs, nattrs);
 	if (inst->kind == WD_HISTOGRAM) {
-		size_t b = bucket_of(inst->bounds, inst->nbounds, value);
-		series_lock(s);
 		s->n++;
 		s->b[b]++;
 		s->sum += value;
 		s->isum += value;
-		if (value < s->min)
-			s->min = value;
-		if (value > s->max)
-			s->max = value;
-		if (value < s->imin)
+		/* min <= imin and max >= imax always (the interval's values are some of all
+		 * values, and a delta reading resets imin and imax to the infinities), so a
+		 * value within the interval's range is within the whole range too. */
+		if (value < s->imin) {
 			s->imin = value;
-		if (value > s->imax)
+			if (value < s->min)
+				s->min = value;
+		}
+		if (value > s->imax) {
 			s->imax = value;
+			if (value > s->max)
+				s->max = value;
+		}
 		series_unlock(s);
 		return;
 	}
-	series_lock(s);
 	s->n++;
 	if (inst->kind == WD_GAUGE) {
 		s->sum = value;
@@ -918,6 +992,52 @@ static void measure(struct wd_instrument *inst, double value, const struct wd_at
 		s->isum += value;
 	}
 	series_unlock(s);
+}
+
+static size_t bucket_for(const struct wd_instrument *inst, double value)
+{
+	return inst->kind == WD_HISTOGRAM ? bucket_of(inst->bounds, inst->nbounds, value) : 0;
+}
+
+/*
+ * The ends of measure for a set that is not the instrument's last one on this thread, and
+ * for a series another thread holds. They are tail calls out of line, like every other
+ * call measure makes: a call that returns into measure would make it save registers on
+ * the path that most measurements take.
+ */
+static __attribute__((noinline)) void measure_miss(struct wd_instrument *inst, double value,
+                                                   int64_t iv, const struct wd_attr *attrs,
+                                                   size_t nattrs)
+{
+	struct series *s = series_miss(inst, attrs, nattrs);
+	size_t b = bucket_for(inst, value);
+	series_lock(s);
+	series_add_locked(inst, s, value, iv, b);
+}
+
+static __attribute__((noinline)) void measure_wait(struct wd_instrument *inst, struct series *s,
+                                                   double value, int64_t iv, size_t b)
+{
+	series_lock_wait(s);
+	series_add_locked(inst, s, value, iv, b);
+}
+
+static void measure(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
+                    size_t nattrs)
+{
+	if (!inst || !inst->measurable || wd_otel_disabled)
+		return;
+	if (!(value >= inst->lo && value <= inst->hi))
+		return refuse(inst, value);
+	int64_t iv = inst->is_int ? to_int(value) : 0;
+
+	struct series *s = series_last(inst, attrs, nattrs);
+	if (!s)
+		return measure_miss(inst, value, iv, attrs, nattrs);
+	size_t b = bucket_for(inst, value);
+	if (!series_trylock(s))
+		return measure_wait(inst, s, value, iv, b);
+	series_add_locked(inst, s, value, iv, b);
 }
 
 void wd_metric_add(struct wd_instrument *inst, double value, const struct wd_attr *attrs,
@@ -938,13 +1058,9 @@ void wd_metric_observe(struct wd_observer *obs, double value, const struct wd_at
 	if (!obs || !obs->inst)
 		return;
 	struct wd_instrument *inst = obs->inst;
-	int64_t iv = 0;
-	if (!isfinite(value))
-		return drop(inst, value, "not a finite number");
-	if (value < 0 && inst->kind == WD_OBS_COUNTER)
-		return drop(inst, value, "an observable counter takes no negative value");
-	if (inst->is_int && !to_int(value, &iv))
-		return drop(inst, value, "out of the 64-bit integer range");
+	if (!(value >= inst->lo && value <= inst->hi))
+		return refuse(inst, value);
+	int64_t iv = inst->is_int ? to_int(value) : 0;
 	struct series *s = series_for(inst, attrs, nattrs);
 	series_lock(s);
 	/* Reported twice in one collection: the last report wins. */

@@ -1,5 +1,6 @@
 /* test_metrics.c - aggregation of the metrics core: attribute sets, buckets, cardinality,
  * temporality, asynchronous instruments, registration rules. */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -616,6 +617,228 @@ static void *hammer_run(void *arg)
 		wd_metric_record(hm->h, (double)(i % 20), a, 2);
 	}
 	return NULL;
+}
+
+/* An integer instrument rounds like llround (halves away from zero), whether the value is
+ * whole, has a fraction, or is near the edges of the range; measured twice per set so
+ * that the second measurement takes the last-set path. */
+TEST(metrics_integer_values_round_like_llround)
+{
+	struct wd_instrument *u =
+	    wd_instrument_new(WD_UPDOWN_COUNTER, "test.round", "", "", true, NULL, 0);
+	static const double values[] = {2.5,
+	                                3.0,
+	                                -1.0,
+	                                -2.5,
+	                                1.5,
+	                                -0.5,
+	                                0.49999999999999994,
+	                                -0.49999999999999994,
+	                                0.5000000000000001,
+	                                4503599627370495.5,
+	                                -4503599627370495.5,
+	                                9007199254740993.0,
+	                                9.1e18,
+	                                -9.1e18};
+	for (size_t k = 0; k < WD_ARRAY_LEN(values); k++) {
+		struct wd_attr a[] = {WD_A_INT("k", (int64_t)k)};
+		wd_metric_add(u, values[k], a, 1);
+		wd_metric_add(u, values[k], a, 1);
+	}
+	struct wd_attr none[] = {WD_A_STR("k", "none")};
+	wd_metric_add(u, 9.3e18, none, 1); /* out of range: dropped, no series */
+	EXPECT_INT(wd_metrics_dropped(), 1);
+	struct mcap *m = mcap_collect(WD_READER_PROM, "test.round");
+	ASSERT_TRUE(m->found);
+	EXPECT_INT(m->n, WD_ARRAY_LEN(values));
+	for (size_t k = 0; k < WD_ARRAY_LEN(values); k++) {
+		char want[32];
+		snprintf(want, sizeof(want), "k=%zu", k);
+		struct mcap_pt *p = mcap_find(m, want);
+		ASSERT_TRUE(p != NULL);
+		/* Twice the rounded value, with the wrap-around the counter uses past 2^63. */
+		int64_t r = (int64_t)llround(values[k]);
+		EXPECT_INT(p->i, (int64_t)((uint64_t)r + (uint64_t)r));
+	}
+	mcap_free(m);
+}
+
+/* The edges of the values a measurement may have, per kind and value type. */
+TEST(metrics_value_range_edges)
+{
+	struct wd_instrument *c =
+	    wd_instrument_new(WD_COUNTER, "test.edge.c", "", "", false, NULL, 0);
+	wd_metric_add(c, -0.0, NULL, 0);     /* zero, kept */
+	wd_metric_add(c, -DBL_MIN, NULL, 0); /* negative: dropped */
+	wd_metric_add(c, DBL_MAX, NULL, 0);
+	struct wd_instrument *u =
+	    wd_instrument_new(WD_UPDOWN_COUNTER, "test.edge.u", "", "", true, NULL, 0);
+	wd_metric_add(u, nextafter(-9.2e18, 0), NULL, 0);
+	wd_metric_add(u, -9.2e18, NULL, 0); /* dropped */
+	wd_metric_add(u, 9.2e18, NULL, 0);  /* dropped */
+	struct wd_instrument *g =
+	    wd_instrument_new(WD_GAUGE, "test.edge.g", "", "", false, NULL, 0);
+	wd_metric_record(g, -DBL_MAX, NULL, 0);
+	wd_metric_record(g, -INFINITY, NULL, 0); /* dropped */
+	wd_metric_record(g, NAN, NULL, 0);       /* dropped */
+	EXPECT_INT(wd_metrics_dropped(), 5);
+	const char *names[] = {"test.edge.c", "test.edge.u", "test.edge.g"};
+	struct mcap *m[3];
+	mcap_collect_n(WD_READER_PROM, names, 3, m);
+	ASSERT_TRUE(m[0]->found && m[1]->found && m[2]->found);
+	EXPECT_DBL(m[0]->pts[0].d, DBL_MAX);
+	EXPECT_INT(m[1]->pts[0].i, (int64_t)nextafter(-9.2e18, 0));
+	EXPECT_TRUE(m[2]->pts[0].d == -DBL_MAX);
+	for (size_t i = 0; i < 3; i++)
+		mcap_free(m[i]);
+}
+
+/* The last-set path compares the caller's attributes as passed: the same array with one
+ * key, type or value changed is another set, a bool is compared by its value alone (the
+ * rest of its union is garbage here), and instruments that share a last slot keep
+ * their own sets. */
+TEST(metrics_last_set_path_picks_the_right_series)
+{
+	struct wd_instrument *c[WD_METRIC_LAST_SLOTS + 1];
+	for (size_t k = 0; k < WD_ARRAY_LEN(c); k++) {
+		char name[32];
+		snprintf(name, sizeof(name), "test.last.%zu", k);
+		c[k] = wd_instrument_new(WD_COUNTER, name, "", "", true, NULL, 0);
+	}
+	struct wd_instrument *first = c[0], *same_slot = c[WD_METRIC_LAST_SLOTS];
+	struct wd_attr a[3] = {WD_A_STR("m", "GET"), WD_A_INT("code", 200), WD_A_BOOL("ok", true)};
+	wd_metric_add(first, 1, a, 3);
+	wd_metric_add(first, 1, a, 3);
+	a[1].v.i = 500;
+	wd_metric_add(first, 2, a, 3);
+	a[0].v.s = "PUT";
+	wd_metric_add(first, 4, a, 3);
+	/* The same key and the same value word, 500, as another type. */
+	double w500;
+	memcpy(&w500, &(int64_t){500}, sizeof(w500));
+	a[1] = WD_A_DBL("code", w500);
+	wd_metric_add(first, 8, a, 3);
+	a[1] = WD_A_INT("code", 200);
+	a[0].v.s = "GET";
+	a[0].key = "method";
+	wd_metric_add(first, 16, a, 3);
+	a[0].key = "m";
+	memset(&a[2].v, 0xA5, sizeof(a[2].v));
+	a[2].v.b = true;
+	wd_metric_add(first, 32, a, 3); /* the first set again */
+	wd_metric_add(same_slot, 64, a, 3);
+	a[2].v.b = false;
+	wd_metric_add(first, 128, a, 3);
+	wd_metric_add(first, 256, a, 2); /* a prefix of the array is another set */
+	wd_metric_add(same_slot, 512, a, 2);
+	struct mcap *m = mcap_collect(WD_READER_PROM, "test.last.0");
+	ASSERT_TRUE(m->found);
+	EXPECT_INT(m->n, 7);
+	struct {
+		const char *attrs;
+		int64_t want;
+	} pts[] = {
+	    {"code=200,m=GET,ok=true", 1 + 1 + 32},
+	    {"code=500,m=GET,ok=true", 2},
+	    {"code=500,m=PUT,ok=true", 4},
+	    {"code=2.47033e-321,m=PUT,ok=true", 8},
+	    {"code=200,method=GET,ok=true", 16},
+	    {"code=200,m=GET,ok=false", 128},
+	    {"code=200,m=GET", 256},
+	};
+	for (size_t k = 0; k < WD_ARRAY_LEN(pts); k++) {
+		struct mcap_pt *p = mcap_find(m, pts[k].attrs);
+		if (!p) {
+			unit_fail(__FILE__, __LINE__, "no point for %s", pts[k].attrs);
+			continue;
+		}
+		EXPECT_INT(p->i, pts[k].want);
+	}
+	mcap_free(m);
+	char name[32];
+	snprintf(name, sizeof(name), "test.last.%d", WD_METRIC_LAST_SLOTS);
+	m = mcap_collect(WD_READER_PROM, name);
+	ASSERT_TRUE(m->found);
+	EXPECT_INT(m->n, 2);
+	struct mcap_pt *p = mcap_find(m, "code=200,m=GET,ok=true");
+	EXPECT_TRUE(p && p->i == 64);
+	p = mcap_find(m, "code=200,m=GET");
+	EXPECT_TRUE(p && p->i == 512);
+	mcap_free(m);
+}
+
+/* A histogram measured on one literal set from several threads (each thread's last-set
+ * path) while the OTLP reader takes deltas: counts, buckets, sums and both the interval's
+ * and the cumulative min and max come out exact. */
+static struct wd_instrument *mt_hist;
+
+static double mt_value(int t, int i)
+{
+	return (double)((t * 7919 + i * 104729) % 1000) / 100.0; /* 0 .. 9.99 */
+}
+
+static void *record_mt(void *ud)
+{
+	int t = (int)(intptr_t)ud;
+	struct wd_attr a[] = {WD_A_STR("route", "/x"), WD_A_INT("status", 200)};
+	for (int i = 0; i < 5000; i++)
+		wd_metric_record(mt_hist, mt_value(t, i), a, 2);
+	return NULL;
+}
+
+TEST(metrics_histogram_from_threads_with_deltas)
+{
+	wd_otel_temporality = WD_TEMPORALITY_DELTA;
+	static const double bounds[] = {0.5, 1, 2.5, 5, 7.5};
+	mt_hist = wd_instrument_new(WD_HISTOGRAM, "test.mt.h", "s", "", false, bounds, 5);
+	struct wd_attr a[] = {WD_A_STR("route", "/x"), WD_A_INT("status", 200)};
+	/* A first interval whose min and max the later ones stay inside. */
+	wd_metric_record(mt_hist, 0, a, 2);
+	wd_metric_record(mt_hist, 20, a, 2);
+	struct mcap *d1 = mcap_collect(WD_READER_OTLP, "test.mt.h");
+	pthread_t t[4];
+	for (int k = 0; k < 4; k++)
+		ASSERT_TRUE(pthread_create(&t[k], NULL, record_mt, (void *)(intptr_t)k) == 0);
+	for (int k = 0; k < 4; k++)
+		pthread_join(t[k], NULL);
+	struct mcap *d2 = mcap_collect(WD_READER_OTLP, "test.mt.h");
+	wd_metric_record(mt_hist, 30, a, 2); /* a new maximum after a delta reading */
+	struct mcap *d3 = mcap_collect(WD_READER_OTLP, "test.mt.h");
+	struct mcap *cum = mcap_collect(WD_READER_PROM, "test.mt.h");
+	ASSERT_TRUE(d1->found && d2->found && d3->found && cum->found);
+	uint64_t want_b[6] = {0};
+	double want_sum = 0, want_min = INFINITY, want_max = -INFINITY;
+	for (int k = 0; k < 4; k++)
+		for (int i = 0; i < 5000; i++) {
+			double v = mt_value(k, i);
+			size_t b = 0;
+			while (b < 5 && v > bounds[b])
+				b++;
+			want_b[b]++;
+			want_sum += v;
+			want_min = v < want_min ? v : want_min;
+			want_max = v > want_max ? v : want_max;
+		}
+	struct mcap_pt *p = &d2->pts[0];
+	EXPECT_INT(p->count, 20000);
+	for (size_t b = 0; b < 6; b++)
+		EXPECT_INT(p->b[b], want_b[b]);
+	EXPECT_TRUE(fabs(p->sum - want_sum) < 1e-6);
+	EXPECT_DBL(p->min, want_min);
+	EXPECT_DBL(p->max, want_max);
+	EXPECT_DBL(d1->pts[0].min, 0);
+	EXPECT_DBL(d1->pts[0].max, 20);
+	EXPECT_INT(d3->pts[0].count, 1);
+	EXPECT_DBL(d3->pts[0].min, 30);
+	EXPECT_DBL(d3->pts[0].max, 30);
+	EXPECT_INT(cum->pts[0].count, 20003);
+	EXPECT_DBL(cum->pts[0].min, 0);
+	EXPECT_DBL(cum->pts[0].max, 30);
+	EXPECT_INT(cum->pts[0].b[5], want_b[5] + 2);
+	mcap_free(d1);
+	mcap_free(d2);
+	mcap_free(d3);
+	mcap_free(cum);
 }
 
 static atomic_bool hammer_stop;
