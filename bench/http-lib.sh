@@ -12,6 +12,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# PIN=1: the servers under test get CPU 0 alone, and wrk, the OTLP receiver and the
+# reference app's client side CPU 1, so that a server's throughput is its own cost on one
+# core (not how the scheduler mixes it with wrk's and the receiver's). Needs 2 cores.
+SERVER_PIN=() CLIENT_PIN=()
+if [[ ${PIN:-0} == 1 ]]; then
+	[[ $(nproc) -ge 2 ]] || { echo "PIN=1 needs at least 2 cores"; exit 1; }
+	command -v taskset >/dev/null || { echo "PIN=1 needs taskset (util-linux)"; exit 1; }
+	SERVER_PIN=(taskset -c 0)
+	CLIENT_PIN=(taskset -c 1)
+fi
+
 build_server() {
 	make -s -j2 >/dev/null
 	# The Makefile links bench/*.c against the cores when it has the rule for it.
@@ -32,7 +43,7 @@ build_server() {
 start_server() {
 	local name=$1
 	shift
-	env "$@" "$BT/http-server" > "$BT/$name.port" 2> "$BT/$name.log" &
+	"${SERVER_PIN[@]}" env "$@" "$BT/http-server" > "$BT/$name.port" 2> "$BT/$name.log" &
 	local pid=$!
 	PIDS+=("$pid")
 	local _
@@ -46,7 +57,7 @@ start_server() {
 # SIGTERM it writes what it received to $BT/rx.stats.
 start_sink() {
 	command -v node >/dev/null || { echo "node is needed for the OTLP receiver"; exit 1; }
-	node bench/otlp-sink.js --port-file "$BT/rx.port" --stats "$BT/rx.stats" &
+	"${CLIENT_PIN[@]}" node bench/otlp-sink.js --port-file "$BT/rx.port" --stats "$BT/rx.stats" &
 	SINK=$!
 	PIDS+=("$SINK")
 	local _
@@ -70,7 +81,7 @@ def read(order_id: int):
     return {"id": order_id, "wood_type": "oak", "quantity": 12, "order_status": "registered"}
 PY
 	PORT_fastapi=$(free_port)
-	(cd "$BT" && exec /usr/bin/python3 -m uvicorn app:app --host 127.0.0.1 \
+	(cd "$BT" && exec "${SERVER_PIN[@]}" /usr/bin/python3 -m uvicorn app:app --host 127.0.0.1 \
 		--port "$PORT_fastapi" --log-level warning --no-access-log) 2> "$BT/fastapi.log" &
 	PIDS+=("$!")
 	local _
@@ -93,7 +104,7 @@ run_wrk() {
 	local name=$1 url=$2 pid=${3:-} out t0=0 t1=0
 	[[ -n $pid ]] && t0=$(cpu_ticks "$pid")
 	# shellcheck disable=SC2086
-	out=$(wrk $WRK_ARGS --latency "$url")
+	out=$("${CLIENT_PIN[@]}" wrk $WRK_ARGS --latency "$url")
 	[[ -n $pid ]] && t1=$(cpu_ticks "$pid")
 	local rps p50 p99 errs reqs cpu=""
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")

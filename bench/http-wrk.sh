@@ -12,8 +12,11 @@
 # median of the per-round ratios (each "on" run against the "off" run next to it, which
 # cancels the slow swings of a shared machine's load).
 # Each wrk run is short (WRK_ARGS, default "-t2 -c32 -d5s").
+# PIN=1 gives the servers CPU 0 and wrk and the receiver CPU 1 (see http-lib.sh): each
+# set-up then runs on the same single core, which takes the scheduler's mixing out of
+# the ratio; the receiver's own cost is then not charged to the telemetry set-up.
 #
-# Usage: bench/http-wrk.sh
+# Usage: bench/http-wrk.sh   (ROUNDS=N, PIN=1, WRK_ARGS=...)
 . "$(dirname "$0")/http-lib.sh"
 build_server
 THREADS=${HTTP_THREADS:-64}
@@ -31,7 +34,12 @@ start_server noexp HTTP_THREADS="$THREADS" OTEL_TRACES_SAMPLER=always_on \
 	OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none
 start_fastapi
 ROUNDS=${ROUNDS:-3}
-echo "wrk $WRK_ARGS, GET /orders/42, server threads $THREADS, $(nproc) cores shared with wrk"
+if [[ ${PIN:-0} == 1 ]]; then
+	where="servers on CPU 0, wrk and the receiver on CPU 1"
+else
+	where="$(nproc) cores shared with wrk"
+fi
+echo "wrk $WRK_ARGS, GET /orders/42, server threads $THREADS, $where"
 for p in "$PORT_off" "$PORT_on"; do curl -sf "http://127.0.0.1:$p/orders/42" >/dev/null; done
 off=() on=() noexp=() coff=() con=() cnoexp=()
 kinds=(off on noexp)

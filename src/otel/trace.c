@@ -22,9 +22,43 @@ static _Thread_local struct wd_span *tl_current;
 /* Ended spans come back to a pool, so the hot path reuses warm memory. */
 static struct wd_pool pool = WD_POOL_INIT(sizeof(struct wd_span), POOL_CAP);
 
+/*
+ * And first to the thread that ended them: a span is nearly always ended by the thread
+ * that started it, so a few kept here make a request's spans cost no atomic operation
+ * on the shared pool (whose cache lines move between cores). The thread's last ones go
+ * to the pool when it exits.
+ */
+#define TL_SPANS 4
+static _Thread_local struct wd_span *tl_spans[TL_SPANS];
+static _Thread_local unsigned tl_nspans;
+static _Thread_local bool tl_spans_kept;
+static pthread_key_t tl_spans_key;
+static pthread_once_t tl_spans_once = PTHREAD_ONCE_INIT;
+
+static void tl_spans_return(void *unused)
+{
+	WD_UNUSED(unused);
+	while (tl_nspans) {
+		struct wd_span *s = tl_spans[--tl_nspans];
+		WD_ASAN_UNPOISON(s, sizeof(*s));
+		wd_pool_put(&pool, s);
+	}
+}
+
+static void tl_spans_key_make(void)
+{
+	pthread_key_create(&tl_spans_key, tl_spans_return);
+}
+
 static struct wd_span *span_alloc(void)
 {
-	struct wd_span *s = wd_pool_get(&pool);
+	struct wd_span *s;
+	if (tl_nspans) {
+		s = tl_spans[--tl_nspans];
+		WD_ASAN_UNPOISON(s, sizeof(*s));
+	} else {
+		s = wd_pool_get(&pool);
+	}
 	s->has_parent = s->parent_remote = s->recording = false;
 	s->kind = WD_SPAN_INTERNAL;
 	s->status = WD_STATUS_UNSET;
@@ -57,6 +91,17 @@ void wd_span_release(struct wd_span *s)
 	free(s->events);
 	free(s->links);
 	/* Ended spans are reused at once: under ASan a use after wd_span_end is reported. */
+	if (tl_nspans < TL_SPANS) {
+		if (!tl_spans_kept) {
+			/* The key's destructor hands this thread's spans over when it exits. */
+			pthread_once(&tl_spans_once, tl_spans_key_make);
+			pthread_setspecific(tl_spans_key, &tl_spans_kept);
+			tl_spans_kept = true;
+		}
+		WD_ASAN_POISON(s, sizeof(*s));
+		tl_spans[tl_nspans++] = s;
+		return;
+	}
 	wd_pool_put(&pool, s);
 }
 
