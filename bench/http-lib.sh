@@ -97,6 +97,15 @@ PY
 # cpu_ticks PID: user + system clock ticks the process has used so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+# thread_ticks PID NAME: the same for the process's threads called NAME.
+thread_ticks() {
+	local t n=0
+	for t in /proc/"$1"/task/*; do
+		[[ $(cat "$t/comm" 2>/dev/null) == "$2" ]] && n=$((n + $(awk '{print $14 + $15}' "$t/stat")))
+	done
+	echo "$n"
+}
+
 # run_wrk NAME URL [PID]: one short wrk run; prints "NAME req/s p50 p99", and with PID the
 # server's CPU time per request (all its threads: workers and the telemetry exporter).
 WRK_ARGS=${WRK_ARGS:--t2 -c32 -d5s}
@@ -121,4 +130,5 @@ run_wrk() {
 	printf '%-10s %10s req/s   p50 %-9s p99 %-9s %s %s\n' "$name" "$rps" "$p50" "$p99" \
 		"$cpu" "$errs"
 	eval "RPS_${name//[^A-Za-z0-9]/_}=$rps"
+	eval "REQS_${name//[^A-Za-z0-9]/_}=$reqs"
 }

@@ -43,11 +43,21 @@ echo "wrk $WRK_ARGS, GET /orders/42, server threads $THREADS, $where"
 for p in "$PORT_off" "$PORT_on"; do curl -sf "http://127.0.0.1:$p/orders/42" >/dev/null; done
 off=() on=() noexp=() coff=() con=() cnoexp=()
 kinds=(off on noexp)
+exp_ticks=0 sink_ticks=0 on_reqs=0
 for r in $(seq "$ROUNDS"); do
 	for i in 0 1 2; do
 		k=${kinds[(i + r) % 3]}
 		p=PORT_$k pid=PID_$k
+		if [[ $k == on ]]; then
+			e0=$(thread_ticks "$PID_on" wd-otel-export) s0=$(cpu_ticks "$SINK")
+		fi
 		run_wrk "$k$r" "http://127.0.0.1:${!p}/orders/42" "${!pid}"
+		if [[ $k == on ]]; then
+			n=REQS_on$r
+			exp_ticks=$((exp_ticks + $(thread_ticks "$PID_on" wd-otel-export) - e0))
+			sink_ticks=$((sink_ticks + $(cpu_ticks "$SINK") - s0))
+			on_reqs=$((on_reqs + ${!n}))
+		fi
 		v=RPS_$k$r c=CPU_$k$r
 		eval "$k+=(${!v}); c$k+=(${!c})"
 	done
@@ -80,6 +90,11 @@ awk -v off="$(median "${off[@]}")" -v on="$(median "${on[@]}")" \
 }'
 echo "cost of tracing, median of the per-round ratios: $(median "${lost_on[@]}") % with export" \
 	"(rounds: ${lost_on[*]}), $(median "${lost_ne[@]}") % without (rounds: ${lost_ne[*]})"
+awk -v e="$exp_ticks" -v s="$sink_ticks" -v n="$on_reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+	printf "telemetry on, CPU per request: the exporter thread %.2f us (part of the server " \
+		"CPU above); the OTLP receiver (node, on the same cores, not part of it) %.2f us\n",
+		1e6 * e / hz / n, 1e6 * s / hz / n
+}'
 echo "received by the sink: $(cat "$BT/rx.stats" 2>/dev/null)"
 echo "telemetry server's warnings (a drop would show here):"
 sed 's/^/  /' "$BT/on.log" | tail -n 5
