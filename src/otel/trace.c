@@ -38,6 +38,9 @@ static pthread_once_t tl_spans_once = PTHREAD_ONCE_INIT;
 static void tl_spans_return(void *unused)
 {
 	WD_UNUSED(unused);
+	/* A span released by a later destructor of this thread registers the key again,
+	 * and glibc then runs this once more. */
+	tl_spans_kept = false;
 	while (tl_nspans) {
 		struct wd_span *s = tl_spans[--tl_nspans];
 		WD_ASAN_UNPOISON(s, sizeof(*s));
