@@ -408,10 +408,16 @@ static void put_span(struct wd_pb *b, const struct wd_span *s)
  * gives it back after the export: without the pool every span paid for a malloc, a
  * realloc to its size and a free on another thread (glibc's slowest path), about 900
  * instructions of an HTTP request's 5,300 for telemetry (bench/http-instr.sh). At most
- * REC_POOL_CAP blocks wait here; more are freed, so a burst does not stay resident.
+ * REC_POOL_CAP blocks wait here (or what wd_otel_init sets: enough for the records in
+ * flight around one export); more are freed, so a burst does not stay resident.
  */
 #define REC_POOL_CAP 1024
 static struct wd_pool rec_pool = WD_POOL_INIT(WD_SPAN_REC_BLOCK, REC_POOL_CAP);
+
+void wd_otel_span_rec_pool_size(size_t max_free)
+{
+	wd_pool_size(&rec_pool, max_free);
+}
 
 void wd_otel_span_rec_free(struct wd_span_rec *r)
 {

@@ -335,6 +335,11 @@ int wd_otel_init(const char *service_name)
 	wd_otel_encode_init();
 	wd_otlp_init();
 	proc_init(&P[0], WD_SIG_TRACES, "spans", &wd_oc.bsp, wd_oc.traces_exporter);
+	/* Around an export the records in flight are the batch being sent and those queued
+	 * meanwhile: the pool keeps two batches' worth (never more than the queue holds),
+	 * else half the blocks would go back to malloc after every export. */
+	size_t spare = 2 * wd_oc.bsp.batch;
+	wd_otel_span_rec_pool_size(spare < wd_oc.bsp.queue ? spare : wd_oc.bsp.queue);
 	proc_init(&P[1], WD_SIG_LOGS, "log records", &wd_oc.blrp, wd_oc.logs_exporter);
 	metrics_due_ns = mono() + wd_otel_metric_interval_ms * 1000000;
 

@@ -93,6 +93,14 @@ static struct wd_ring *pool_ring(struct wd_pool *p)
 	return &p->r;
 }
 
+void wd_pool_size(struct wd_pool *p, size_t max_free)
+{
+	pthread_mutex_lock(&pools_mu);
+	if (!atomic_load_explicit(&p->ready, memory_order_relaxed))
+		p->cap = max_free;
+	pthread_mutex_unlock(&pools_mu);
+}
+
 void *wd_pool_get(struct wd_pool *p)
 {
 	void *b = wd_ring_pop(pool_ring(p));

@@ -249,6 +249,8 @@ struct wd_pool {
 #define WD_POOL_INIT(block_size, max_free) {.block = (block_size), .cap = (max_free)}
 void *wd_pool_get(struct wd_pool *p);
 void wd_pool_put(struct wd_pool *p, void *b);
+/* Sets how many free blocks may wait, before the pool's first use (later: no effect). */
+void wd_pool_size(struct wd_pool *p, size_t max_free);
 
 /* ---- Pipeline (export.c) ----------------------------------------------------------- */
 
@@ -285,6 +287,9 @@ int wd_otel_encode_span_recs(struct wd_pb *b, struct wd_span_rec *const *recs, s
  * console line. NULL when the span alone is over the request cap. */
 struct wd_span_rec *wd_otel_span_rec(const struct wd_span *s, bool console);
 void wd_otel_span_rec_free(struct wd_span_rec *r);
+/* How many free record blocks may wait for reuse (wd_otel_init sets it from the batch
+ * processor's sizes, before any span ends). */
+void wd_otel_span_rec_pool_size(size_t max_free);
 int wd_otel_encode_logs(struct wd_pb *b, struct wd_lrec *const *recs, size_t n);
 /* One JSON-ish line per item, for the console exporters. */
 void wd_otel_console_span(const struct wd_span *s, struct wd_buf *out);

@@ -663,6 +663,25 @@ TEST(span_records_pool_blocks_and_fit_big_spans)
 	wd_otel_span_rec_free(r[2]);
 }
 
+/* A pool keeps at most its size of free blocks (settable before its first use only) and
+ * hands them out again oldest first; past the size, blocks are freed. */
+TEST(pool_keeps_at_most_its_size)
+{
+	static struct wd_pool p = WD_POOL_INIT(64, 8); /* static: what stays in it is reachable */
+	wd_pool_size(&p, 2);
+	void *b[3] = {wd_pool_get(&p), wd_pool_get(&p), wd_pool_get(&p)};
+	for (int i = 0; i < 3; i++)
+		wd_pool_put(&p, b[i]);
+	EXPECT_INT(wd_ring_count(&p.r), 2);
+	wd_pool_size(&p, 100);
+	EXPECT_INT(p.cap, 2);
+	void *x = wd_pool_get(&p);
+	EXPECT_TRUE(x == b[0]);
+	memset(x, 0xab, 64); /* usable again (ASan: unpoisoned) */
+	wd_pool_put(&p, x);
+	EXPECT_INT(wd_ring_count(&p.r), 2);
+}
+
 TEST(span_attribute_keys_replace_past_the_inline_list)
 {
 	static const char *const none[] = {NULL};
