@@ -12,8 +12,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# PIN=1: the servers under test get CPU 0 alone, and wrk, the OTLP receiver and the
-# reference app's client side CPU 1, so that a server's throughput is its own cost on one
+# PIN=1: the servers under test (and the FastAPI reference) get CPU 0 alone, and wrk and
+# the OTLP receiver CPU 1, so that a server's throughput is its own cost on one
 # core (not how the scheduler mixes it with wrk's and the receiver's). Needs 2 cores.
 SERVER_PIN=() CLIENT_PIN=()
 if [[ ${PIN:-0} == 1 ]]; then
@@ -94,14 +94,17 @@ PY
 	exit 1
 }
 
-# cpu_ticks PID: user + system clock ticks the process has used so far.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# stat_ticks FILE: user + system clock ticks in a /proc .../stat file.
+stat_ticks() { awk '{print $14 + $15}' "$1"; }
+
+# cpu_ticks PID: the ticks the process has used so far.
+cpu_ticks() { stat_ticks "/proc/$1/stat"; }
 
 # thread_ticks PID NAME: the same for the process's threads called NAME.
 thread_ticks() {
 	local t n=0
 	for t in /proc/"$1"/task/*; do
-		[[ $(cat "$t/comm" 2>/dev/null) == "$2" ]] && n=$((n + $(awk '{print $14 + $15}' "$t/stat")))
+		[[ $(cat "$t/comm" 2>/dev/null) == "$2" ]] && n=$((n + $(stat_ticks "$t/stat")))
 	done
 	echo "$n"
 }

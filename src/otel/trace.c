@@ -41,11 +41,8 @@ static void tl_spans_return(void *unused)
 	/* A span released by a later destructor of this thread registers the key again,
 	 * and glibc then runs this once more. */
 	tl_spans_kept = false;
-	while (tl_nspans) {
-		struct wd_span *s = tl_spans[--tl_nspans];
-		WD_ASAN_UNPOISON(s, sizeof(*s));
-		wd_pool_put(&pool, s);
-	}
+	while (tl_nspans)
+		wd_pool_put(&pool, tl_spans[--tl_nspans]); /* still poisoned: it stays so */
 }
 
 static void tl_spans_key_make(void)
