@@ -5,7 +5,7 @@
 #   make test         unit tests and the script suites (SAN=1: with ASan + UBSan)
 #   make check        what CI runs: deps, test, test SAN=1, static + empty-root and image tests
 #   make deps         installs missing Debian packages and fetches build-time sources
-#   make lint         clang-format check
+#   make lint         clang-format check and the layer check (tests/lib/layers.sh)
 #   make run          installs, builds and runs the system from one shell
 
 VERSION := 0.1.0
@@ -55,16 +55,16 @@ PROTOS := $(shell find proto -name '*.proto' 2>/dev/null | sort)
 PROTO_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
 PROTO_H := $(PROTO_C:.c=.h)
 
-CORE_SRC := $(filter-out src/main.c src/version.c,$(wildcard src/*.c src/*/*.c))
+CORE_SRC := $(filter-out src/base/main.c src/base/version.c,$(wildcard src/*/*.c))
 CORE_SRC := $(filter-out src/static/%,$(CORE_SRC))
 ROLE_SRC := $(wildcard roles/*/*.c)
 LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(CORE_SRC) $(ROLE_SRC)) \
 	$(patsubst $(GEN)/%.c,$(B)/obj/gen/%.o,$(PROTO_C) $(GEN)/role_about.c) \
 	$(B)/obj/civetweb.o
-MAIN_OBJ := $(B)/obj/src/main.o $(B)/obj/src/version.o
+MAIN_OBJ := $(B)/obj/src/base/main.o $(B)/obj/src/base/version.o
 STUB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard src/static/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
-UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC)) $(B)/obj/src/version.o
+UNIT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC)) $(B)/obj/src/base/version.o
 # Programs the script suites drive (tests/<suite>/<name>.c => $(B)/tests/<name>).
 TEST_PROGS := $(B)/tests/db-driver
 # Small programs that link the cores: test drivers (tests/otel, tests/kafka) and benchmarks.
@@ -107,24 +107,24 @@ $(B)/unit-tests: $(UNIT_OBJ) $(LIB_OBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
 
-$(B)/tests/db-driver: $(B)/obj/tests/db/db-driver.o $(LIB_OBJ) $(B)/obj/src/version.o
+$(B)/tests/db-driver: $(B)/obj/tests/db/db-driver.o $(LIB_OBJ) $(B)/obj/src/base/version.o
 	@echo "  LINK    $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
 
 progs: $(PROG_BIN)
 
-$(B)/tests/otel/%: $(B)/obj/tests/otel/%.o $(LIB_OBJ) $(B)/obj/src/version.o
+$(B)/tests/otel/%: $(B)/obj/tests/otel/%.o $(LIB_OBJ) $(B)/obj/src/base/version.o
 	@echo "  LINK    $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
 
-$(B)/tests/kafka/%: $(B)/obj/tests/kafka/%.o $(LIB_OBJ) $(B)/obj/src/version.o
+$(B)/tests/kafka/%: $(B)/obj/tests/kafka/%.o $(LIB_OBJ) $(B)/obj/src/base/version.o
 	@echo "  LINK    $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
 
-$(B)/bench/%: $(B)/obj/bench/%.o $(LIB_OBJ) $(B)/obj/src/version.o
+$(B)/bench/%: $(B)/obj/bench/%.o $(LIB_OBJ) $(B)/obj/src/base/version.o
 	@echo "  LINK    $@"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DYN_LIBS)
@@ -150,13 +150,15 @@ deps:
 run: deps all
 	$(Q)$(B)/woodctl up $(UP_ARGS)
 
+# Every C file of the tree, for the format check.
+LINT_SRC = $(shell find src roles tests bench include -name '*.[ch]' -not -path '*/node_modules/*' | sort)
+
 lint:
-	$(Q)clang-format --dry-run --Werror $(CORE_SRC) src/main.c src/version.c $(ROLE_SRC) \
-		$(UNIT_SRC) $(shell find include -name '*.h')
+	$(Q)clang-format --dry-run --Werror $(LINT_SRC)
+	$(Q)tests/lib/layers.sh
 
 format:
-	$(Q)clang-format -i $(CORE_SRC) src/main.c src/version.c $(ROLE_SRC) $(UNIT_SRC) \
-		$(shell find include -name '*.h')
+	$(Q)clang-format -i $(LINT_SRC)
 
 clean:
 	rm -rf build/san build/obj build/gen build/static build/bin build/woodctl build/unit-tests \
@@ -174,7 +176,7 @@ $(B)/obj/gen/%.o: $(GEN)/%.c | $(PROTO_H)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(filter-out -Werror -Wshadow,$(CFLAGS)) -c -o $@ $<
 
-$(B)/obj/src/version.o: src/version.c FORCE
+$(B)/obj/src/base/version.o: src/base/version.c FORCE
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -DWD_VERSION='"$(VERSION)"' \
 		-DWD_GIT_COMMIT='"$(GIT_COMMIT)$(GIT_DIRTY)"' -DWD_BUILD_DATE='"$(BUILD_DATE)"' \
@@ -197,9 +199,9 @@ $(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
 	$(Q)protoc-c --c_out=$(GEN) -Iproto $<
 
 # What `woodctl help ROLE` prints: each role file's header comment.
-$(GEN)/role_about.c: $(ROLE_SRC) src/gen-role-about.awk
+$(GEN)/role_about.c: $(ROLE_SRC) src/base/gen-role-about.awk
 	$(Q)mkdir -p $(@D)
-	$(Q)awk -f src/gen-role-about.awk $(foreach r,$(ROLES),roles/$(r)/$(r).c) > $@
+	$(Q)awk -f src/base/gen-role-about.awk $(foreach r,$(ROLES),roles/$(r)/$(r).c) > $@
 
 FORCE:
 

@@ -25,7 +25,7 @@
  * (a real broker refuses a session timeout under its group.min.session.timeout.ms, 6 s
  * by default, which is why that is not the default). And queued.max.messages.kbytes=2048
  * with queued.min.messages=5000: librdkafka's prefetch of 64 MiB or 100k messages per
- * partition would dominate a role's memory (src/kafka.c says how 5000 was measured).
+ * partition would dominate a role's memory (src/kafka/kafka.c says how 5000 was measured).
  *
  * Telemetry (through otel.h; nothing to do in role code):
  *   - wd_kafka_produce: a PRODUCER span "send {topic}", child of the caller's current span,

@@ -60,6 +60,9 @@ extern const struct wd_cfg_var wd_log_cfg[];
  * JSON at INFO with service "woodctl".
  */
 void wd_log_init(const char *service, int fd);
+/* The service name given to wd_log_init ("woodctl" before); borrowed, lives as long as the
+ * string passed there. */
+const char *wd_log_service(void);
 void wd_log_set_level(enum wd_log_level level);
 void wd_log_set_format(enum wd_log_format format);
 bool wd_log_enabled(enum wd_log_level level);

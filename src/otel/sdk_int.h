@@ -246,7 +246,10 @@ struct wd_pool {
 	size_t block, cap;
 	atomic_bool ready;
 };
-#define WD_POOL_INIT(block_size, max_free) {.block = (block_size), .cap = (max_free)}
+#define WD_POOL_INIT(block_size, max_free)               \
+	{                                                \
+		.block = (block_size), .cap = (max_free) \
+	}
 void *wd_pool_get(struct wd_pool *p);
 void wd_pool_put(struct wd_pool *p, void *b);
 /* Sets how many free blocks may wait, before the pool's first use (later: no effect). */

@@ -110,28 +110,28 @@ size_t p11_kit_pin_get_length(P11KitPin *pin)
 }
 
 int p11_kit_pin_register_callback(const char *pin_source, p11_kit_pin_callback callback,
-				  void *callback_data, p11_kit_pin_destroy_func callback_destroy)
+                                  void *callback_data, p11_kit_pin_destroy_func callback_destroy)
 {
 	(void)pin_source, (void)callback, (void)callback_data, (void)callback_destroy;
 	return -1;
 }
 
 void p11_kit_pin_unregister_callback(const char *pin_source, p11_kit_pin_callback callback,
-				     void *callback_data)
+                                     void *callback_data)
 {
 	(void)pin_source, (void)callback, (void)callback_data;
 }
 
 P11KitPin *p11_kit_pin_request(const char *pin_source, P11KitUri *pin_uri,
-			       const char *pin_description, P11KitPinFlags pin_flags)
+                               const char *pin_description, P11KitPinFlags pin_flags)
 {
 	(void)pin_source, (void)pin_uri, (void)pin_description, (void)pin_flags;
 	return NULL;
 }
 
 P11KitPin *p11_kit_pin_file_callback(const char *pin_source, P11KitUri *pin_uri,
-				     const char *pin_description, P11KitPinFlags pin_flags,
-				     void *callback_data)
+                                     const char *pin_description, P11KitPinFlags pin_flags,
+                                     void *callback_data)
 {
 	(void)pin_source, (void)pin_uri, (void)pin_description, (void)pin_flags;
 	(void)callback_data;

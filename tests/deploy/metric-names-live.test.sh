@@ -76,9 +76,9 @@ grep -vh '^orders_created_total' "$WD_TEST_TMP"/metrics.* >"$WD_TEST_TMP/cut"
 expect_rc 1 "$PY" $CHECK . "$WD_TEST_TMP/cut"
 expect_out '^missing orders_created_total'
 root=$WD_TEST_TMP/root
-mkdir -p "$root/deploy" "$root/src"
+mkdir -p "$root/deploy" "$root/src/kafka"
 cp -r deploy/grafana deploy/mimir.yaml "$root/deploy/"
-cp src/kafka.c "$root/src/"
+cp src/kafka/kafka.c "$root/src/kafka/"
 sed -i 's/sum by (wood_type) (rate(orders_created_total/sum by (woodtype) (rate(orders_created_total/' \
 	"$root/deploy/grafana/dashboards/business.json"
 sed -i 's/result=\\"blocked\\"/result=\\"stuck\\"/' "$root/deploy/grafana/dashboards/business.json"
@@ -91,6 +91,6 @@ expect_out 'http_server_request_duration_seconds_count has no label service_name
 # error.type on sent messages is only seen on failed sends, so the code is checked for it.
 cp -r deploy/grafana deploy/mimir.yaml "$root/deploy/"
 sed -i 's/WD_A_STR("error.type", rd_kafka_err2name(err))/WD_A_STR("error.kind", rd_kafka_err2name(err))/' \
-	"$root/src/kafka.c"
+	"$root/src/kafka/kafka.c"
 expect_rc 1 "$PY" $CHECK "$root" "$WD_TEST_TMP"/metrics.*
 expect_out '^messaging_client_sent_messages_total has no label error_type'

@@ -32,7 +32,7 @@ import sys
 # must have the attribute in the attribute list it builds just before.
 ONLY_ON_FAILURE = {
     ("messaging_client_sent_messages_total", "error_type"):
-        ("src/kafka.c", "wd_metric_add(wd_kafka_m.sent,", 'WD_A_STR("error.type",'),
+        ("src/kafka/kafka.c", "wd_metric_add(wd_kafka_m.sent,", 'WD_A_STR("error.type",'),
 }
 
 

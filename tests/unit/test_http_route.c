@@ -1,6 +1,6 @@
 /* test_http_route.c - the HTTP cores' pure logic: decoding, path checks, matching, redaction. */
 #include "unit.h"
-#include "../../src/http_int.h"
+#include "../../src/http/http_int.h"
 #include "woodctl/http_client.h"
 
 static const char *decode(const char *s, bool plus)

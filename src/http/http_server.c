@@ -14,7 +14,6 @@
 #include "http_int.h"
 #include "woodctl/log.h"
 #include "woodctl/otel.h"
-#include "woodctl/role.h"
 #include "woodctl/run.h"
 
 /* ---- Settings --------------------------------------------------------------------- */
@@ -1030,9 +1029,7 @@ int wd_http_server_start(const struct wd_http_server_opts *opts, struct wd_http_
 	s->ud = opts->ud;
 	s->ready = opts->ready;
 	s->ready_ud = opts->ready_ud;
-	s->service = xstrdup(opts->service     ? opts->service
-	                     : wd_role_current ? wd_role_current->name
-	                                       : "woodctl");
+	s->service = xstrdup(opts->service ? opts->service : wd_log_service());
 	s->max_body = opts->max_body_bytes ? opts->max_body_bytes : cfg_max_body;
 	make_span_names(s);
 	struct mg_callbacks cb = {0};

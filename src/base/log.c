@@ -52,6 +52,11 @@ void wd_log_init(const char *service, int fd)
 	wd_log_set_format((enum wd_log_format)cfg_format);
 }
 
+const char *wd_log_service(void)
+{
+	return L.service;
+}
+
 void wd_log_set_level(enum wd_log_level level)
 {
 	atomic_store(&L.level, (int)level);
