@@ -626,7 +626,10 @@ static void obs_end(struct wd_http_req *req)
 	    WD_LF_S("route", wd_http_route(req)), WD_LF_I("status", req->status),
 	    WD_LF_D("duration_ms", secs * 1e3),
 	};
-	enum wd_log_level lvl = req->status >= 500   ? WD_LOG_ERROR
+	/* A builtin 503 (/ready while a dependency starts) is expected, not an error: a
+	 * healthy start must show no ERROR line. */
+	enum wd_log_level lvl = req->status >= 500 && !(req->builtin && req->status == 503)
+	                            ? WD_LOG_ERROR
 	                        : req->status >= 400 ? WD_LOG_WARNING
 	                        : req->builtin       ? WD_LOG_DEBUG
 	                                             : WD_LOG_INFO;
