@@ -76,6 +76,17 @@ install_pkgs() {
 	# shellcheck disable=SC2086
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		$need >/dev/null
+	case " $need " in *" prometheus "*) stop_package_prometheus ;; esac
+}
+
+# Debian's prometheus package starts its own server on port 9090 where an init system
+# runs; `woodctl up` starts its own there, so the package's one is stopped and disabled.
+stop_package_prometheus() {
+	if [ -d /run/systemd/system ]; then
+		as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+	elif [ -x /etc/init.d/prometheus ]; then
+		as_root /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+	fi
 }
 
 # apt-get source needs deb-src lines; derive them from the machine's own deb lines.
