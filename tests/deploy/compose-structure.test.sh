@@ -27,3 +27,5 @@ mutate compose $f 's.replace("GRAFANA_SERVICE_ACCOUNT_TOKEN: ${GRAFANA_SERVICE_A
 # A wait for health on a service without a healthcheck never ends.
 mutate compose $f 's.replace("      tempo:\n        condition: service_started\n", "      tempo:\n        condition: service_healthy\n", 1)' 'waits for tempo to be healthy, but tempo has no healthcheck'
 mutate compose $f 's.replace("      order:\n        condition: service_healthy\n", "      order:\n        condition: service_started\n", 1)' 'ordercheck does not wait for order to be healthy'
+# The agents (not built yet, exit 69) are out of the default start; nothing default waits on them.
+mutate compose $f 's.replace("    profiles: [\"agents\"]\n", "", 1)' 'service agent-orchestrator starts by default but depends on agent-logs'

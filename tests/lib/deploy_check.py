@@ -246,6 +246,9 @@ def check_compose(c, roles_known):
             cond = (spec or {}).get("condition", "service_started")
             if cond == "service_healthy":
                 c.expect(services[d].get("healthcheck"), f"service {n} waits for {d} to be healthy, but {d} has no healthcheck")
+            # A default-start service cannot wait on one that only starts with a profile.
+            if not s.get("profiles"):
+                c.expect(not services[d].get("profiles"), f"service {n} starts by default but depends on {d}, which is only in profile(s) {services[d].get('profiles')}")
     # Loop roles and APIs wait for what they need.
     for role, needs in (("customer", "kafka"), ("supplier", "kafka"), ("ordercheck", "kafka"),
                         ("suppliercheck", "kafka"), ("order", "postgres"), ("stock", "postgres"),
