@@ -29,3 +29,6 @@ mutate compose $f 's.replace("      tempo:\n        condition: service_started\n
 mutate compose $f 's.replace("      order:\n        condition: service_healthy\n", "      order:\n        condition: service_started\n", 1)' 'ordercheck does not wait for order to be healthy'
 # The agents (not built yet, exit 69) are out of the default start; nothing default waits on them.
 mutate compose $f 's.replace("    profiles: [\"agents\"]\n", "", 1)' 'service agent-orchestrator starts by default but depends on agent-logs'
+# An image without a shell cannot run a shell healthcheck, nor a binary it does not ship.
+mutate compose $f 's.replace("test: [\"CMD\", \"/usr/bin/loki\", \"-health\"]", "test: [\"CMD-SHELL\", \"wget -q -O /dev/null http://127.0.0.1:3100/ready\"]")' 'loki: image grafana/loki has no shell'
+mutate compose $f 's.replace("test: [\"CMD\", \"/usr/bin/loki\", \"-health\"]", "test: [\"CMD\", \"wget\", \"http://127.0.0.1:3100/ready\"]")' 'loki: healthcheck runs wget, which image grafana/loki does not have'

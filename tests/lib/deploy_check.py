@@ -131,6 +131,16 @@ def url_host_port(url):
 
 
 # ----------------------------------------------------------------------------- compose
+# What the pinned images without a shell contain, each row read from upstream.
+IMAGES_WITHOUT_SHELL = {
+    "grafana/loki": {
+        "binaries": ["/usr/bin/loki"],
+        "source": "distroless since 3.6 (grafana/loki issue 20149); cmd/loki/Dockerfile copies "
+                  "only /usr/bin/loki; cmd/loki/health.go gives it -health (v3.7.2 and later)",
+    },
+}
+
+
 def check_compose(c, roles_known):
     raw = open(c.path("docker-compose.yml")).read()
     doc = c.load_yaml("docker-compose.yml")
@@ -249,6 +259,19 @@ def check_compose(c, roles_known):
             # A default-start service cannot wait on one that only starts with a profile.
             if not s.get("profiles"):
                 c.expect(not services[d].get("profiles"), f"service {n} starts by default but depends on {d}, which is only in profile(s) {services[d].get('profiles')}")
+    # Healthchecks run only what the image has. Images without a shell, with the binaries
+    # they do have and where that was read (the image's upstream Dockerfile at its tag).
+    for n, s in services.items():
+        img = (s.get("image") or "").split(":")[0]
+        spec = IMAGES_WITHOUT_SHELL.get(img)
+        test = (s.get("healthcheck") or {}).get("test") or []
+        if not spec or not test:
+            continue
+        c.expect(isinstance(test, list) and test[:1] == ["CMD"],
+                 f"service {n}: image {img} has no shell ({spec['source']}), so its healthcheck must be exec form [CMD, ...]: {test}")
+        if isinstance(test, list) and len(test) > 1 and test[0] == "CMD":
+            c.expect(test[1] in spec["binaries"],
+                     f"service {n}: healthcheck runs {test[1]}, which image {img} does not have (it has {', '.join(spec['binaries'])})")
     # Loop roles and APIs wait for what they need.
     for role, needs in (("customer", "kafka"), ("supplier", "kafka"), ("ordercheck", "kafka"),
                         ("suppliercheck", "kafka"), ("order", "postgres"), ("stock", "postgres"),
