@@ -2,7 +2,8 @@
 #
 #   make              development build: build/woodctl (+ build/bin/<role> links)
 #   make static       fully static build: build/static/woodctl
-#   make test         unit tests and the script suites (SAN=1: with ASan + UBSan)
+#   make test         unit tests and the script suites (SAN=1: with ASan + UBSan;
+#                     T=substring: only the cases whose name contains it)
 #   make check        what CI runs: deps, test, test SAN=1, static + empty-root and image tests
 #   make deps         installs missing Debian packages and fetches build-time sources
 #   make lint         clang-format check and the layer check (tests/lib/layers.sh)
@@ -131,7 +132,7 @@ $(B)/bench/%: $(B)/obj/bench/%.o $(LIB_OBJ) $(B)/obj/src/base/version.o
 
 test: $(B)/woodctl links $(B)/unit-tests $(TEST_PROGS) $(PROG_BIN)
 	$(Q)WOODCTL=$(CURDIR)/$(B)/woodctl UNIT=$(CURDIR)/$(B)/unit-tests SAN=$(SAN) \
-		tests/run.sh
+		tests/run.sh $(T)
 
 # CI: everything, in one command (the README's test command).
 check: deps
@@ -166,7 +167,8 @@ clean:
 
 # ---- compilation ----
 
-$(B)/obj/%.o: %.c | $(PROTO_H)
+# Cores include civetweb.h, which a fresh tree has only once deps.sh fetched its source.
+$(B)/obj/%.o: %.c | $(PROTO_H) $(TP)/civetweb.stamp
 	@echo "  CC      $<"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<

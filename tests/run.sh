@@ -17,9 +17,10 @@ echo "== unit tests"
 # A pipeline, not a process substitution: the log must be complete before it is read.
 "$UNIT" "$@" 2>&1 | tee build/unit.log
 last=$(tail -n 1 build/unit.log)
-if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
 	passed=$((passed + BASH_REMATCH[1]))
 	failed=$((failed + BASH_REMATCH[2]))
+	skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
 	((BASH_REMATCH[2] > 0)) && failures+=("unit tests (see above)")
 else
 	failed=$((failed + 1))
@@ -53,6 +54,10 @@ for c in "${cases[@]}"; do
 	rm -rf "$tmp" "$tmp.log"
 done
 
+if (($# > 0 && passed + failed + skipped == 0)); then
+	echo "no unit test or script case matches: $*"
+	failed=1
+fi
 if ((${#failures[@]})); then
 	echo "== failed:"
 	printf '  %s\n' "${failures[@]}"

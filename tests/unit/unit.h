@@ -12,6 +12,9 @@ void unit_register(const char *name, const char *file, unit_fn fn, int timeout_s
 void unit_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 extern int unit_failures;
+/* Ends the running test as skipped, saying why (a tool it needs is missing, say). */
+void unit_skip(const char *why) __attribute__((noreturn));
+#define UNIT_SKIP(why) unit_skip(why)
 
 /* Each test runs in its own forked process, with a timeout (libuv's runner). */
 #define TEST_T(name, timeout_s)                                         \
